@@ -1,0 +1,516 @@
+"""Config flow of the Obico integration: ML servers and their printers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import io
+from typing import Any
+from urllib.parse import urlparse
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from PIL import Image, ImageDraw
+import voluptuous as vol
+
+from .alerts import Action
+from .api import (
+    ObicoAuthError,
+    ObicoConnectionError,
+    ObicoFrameError,
+    ObicoMlClient,
+    ObicoResponseError,
+    normalize_url,
+)
+from .const import (
+    CONF_ACTION,
+    CONF_FRAME_ENTITY,
+    CONF_HA_URL,
+    CONF_INTERVAL,
+    CONF_JOB_ENTITY,
+    CONF_MAX_CONCURRENT,
+    CONF_ML_URL,
+    CONF_NOTIFY_TARGET,
+    CONF_PAUSE_ENTITY,
+    CONF_PAUSED_STATES,
+    CONF_POWER_OFF_DELAY,
+    CONF_POWER_SWITCH,
+    CONF_PRESET,
+    CONF_PRINT_STATE_ENTITY,
+    CONF_PRINTING_STATES,
+    CONF_SENSITIVITY,
+    CONF_TOKEN,
+    DEFAULT_INTERVAL,
+    DEFAULT_MAX_CONCURRENT,
+    DEFAULT_POWER_OFF_DELAY,
+    DEFAULT_SENSITIVITY,
+    DOMAIN,
+    LOGGER,
+    MAX_INTERVAL,
+    MAX_MAX_CONCURRENT,
+    MAX_POWER_OFF_DELAY,
+    MAX_SENSITIVITY,
+    MIN_INTERVAL,
+    MIN_SENSITIVITY,
+    PRINTER_PRESETS,
+    SUBENTRY_PRINTER,
+)
+from .frames import async_get_frame_store, frame_path, redact_frame_urls
+
+_URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_INTEGER_FIELDS = (CONF_INTERVAL, CONF_POWER_OFF_DELAY)
+
+
+class ServerCheckError(Exception):
+    """The server check failed with a form error key and its placeholders."""
+
+    def __init__(self, error: str, placeholders: dict[str, str] | None = None) -> None:
+        """Carry the error key of the form."""
+        super().__init__(error)
+        self.error = error
+        self.placeholders = placeholders or {}
+
+
+_TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_SERVER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_ML_URL): _URL_SELECTOR,
+        vol.Optional(CONF_TOKEN): _TOKEN_SELECTOR,
+        vol.Optional(CONF_HA_URL): _URL_SELECTOR,
+        vol.Required(
+            CONF_MAX_CONCURRENT, default=DEFAULT_MAX_CONCURRENT
+        ): NumberSelector(
+            NumberSelectorConfig(
+                min=1, max=MAX_MAX_CONCURRENT, step=1, mode=NumberSelectorMode.BOX
+            )
+        ),
+    }
+)
+_TOKEN_SCHEMA = vol.Schema({vol.Optional(CONF_TOKEN): _TOKEN_SELECTOR})
+
+
+def _test_frame() -> bytes:
+    """A small JPEG that proves the whole frame path works."""
+    picture = Image.new("RGB", (320, 240), (40, 40, 40))
+    ImageDraw.Draw(picture).rectangle((80, 60, 240, 180), outline=(230, 230, 230))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def _normalized_server_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean the server form; raise ServerCheckError on a malformed URL."""
+    try:
+        data: dict[str, Any] = {CONF_ML_URL: normalize_url(user_input[CONF_ML_URL])}
+    except ValueError as err:
+        raise ServerCheckError("invalid_url") from err
+    if ha_url := user_input.get(CONF_HA_URL, "").strip():
+        try:
+            data[CONF_HA_URL] = normalize_url(ha_url)
+        except ValueError as err:
+            raise ServerCheckError("invalid_ha_url") from err
+    if token := user_input.get(CONF_TOKEN, "").strip():
+        data[CONF_TOKEN] = token
+    data[CONF_MAX_CONCURRENT] = int(
+        user_input.get(CONF_MAX_CONCURRENT, DEFAULT_MAX_CONCURRENT)
+    )
+    return data
+
+
+async def async_check_server(hass: HomeAssistant, data: Mapping[str, Any]) -> None:
+    """Prove that the server answers, accepts the token and can fetch our frames."""
+    client = ObicoMlClient(
+        async_get_clientsession(hass), data[CONF_ML_URL], token=data.get(CONF_TOKEN)
+    )
+    try:
+        await client.health()
+    except ObicoConnectionError as err:
+        raise ServerCheckError("cannot_connect", {"error": str(err)}) from err
+    base_url = _frame_base_url(hass, data)
+    frames = async_get_frame_store(hass)
+    nonce = frames.stash(await hass.async_add_executor_job(_test_frame), "image/jpeg")
+    shown_url = base_url + frame_path("…")
+    try:
+        await client.detect(base_url + frame_path(nonce))
+    except ObicoAuthError as err:
+        raise ServerCheckError("invalid_auth") from err
+    except ObicoFrameError as err:
+        raise _frame_unreachable(shown_url, err.server_message) from err
+    except ObicoConnectionError as err:
+        raise ServerCheckError("cannot_connect", {"error": str(err)}) from err
+    except ObicoResponseError as err:
+        raise ServerCheckError("invalid_response", {"error": str(err)}) from err
+    finally:
+        never_fetched = frames.discard(nonce)
+    if never_fetched:
+        raise _frame_unreachable(shown_url, "the server answered without fetching it")
+
+
+def _frame_unreachable(shown_url: str, reason: str) -> ServerCheckError:
+    return ServerCheckError(
+        "frame_unreachable",
+        {"frame_url": shown_url, "error": redact_frame_urls(reason)},
+    )
+
+
+def _frame_base_url(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    if ha_url := data.get(CONF_HA_URL):
+        return str(ha_url)
+    try:
+        return get_url(hass, allow_internal=True, prefer_external=False, allow_ip=True)
+    except NoURLAvailableError as err:
+        raise ServerCheckError("no_ha_url") from err
+
+
+def _server_title(ml_url: str) -> str:
+    return f"Obico ML API ({urlparse(ml_url).netloc})"
+
+
+class ObicoConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Adds an Obico ML server."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Printers are subentries of a server."""
+        return {SUBENTRY_PRINTER: PrinterSubentryFlow}
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the server and check it end to end."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                data = _normalized_server_input(user_input)
+                await self.async_set_unique_id(data[CONF_ML_URL])
+                self._abort_if_unique_id_configured()
+                await self._async_check(data)
+            except ServerCheckError as err:
+                errors["base"] = err.error
+                placeholders = err.placeholders
+            else:
+                return self.async_create_entry(
+                    title=_server_title(data[CONF_ML_URL]), data=data
+                )
+        return self._show_server_form("user", user_input, errors, placeholders)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the server's address, token or limits."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                data = _normalized_server_input(user_input)
+                data.setdefault(CONF_TOKEN, entry.data.get(CONF_TOKEN))
+                self._abort_if_url_taken(data[CONF_ML_URL], entry)
+                await self._async_check(data)
+            except ServerCheckError as err:
+                errors["base"] = err.error
+                placeholders = err.placeholders
+            else:
+                return self.async_update_and_abort(
+                    entry,
+                    unique_id=data[CONF_ML_URL],
+                    title=_server_title(data[CONF_ML_URL]),
+                    data={
+                        key: value for key, value in data.items() if value is not None
+                    },
+                )
+        suggested = user_input or {
+            key: value for key, value in entry.data.items() if key != CONF_TOKEN
+        }
+        return self._show_server_form("reconfigure", suggested, errors, placeholders)
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The server refused the token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the server's current token."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"ml_url": entry.data[CONF_ML_URL]}
+        if user_input is not None:
+            data = {**entry.data}
+            data.pop(CONF_TOKEN, None)
+            if token := user_input.get(CONF_TOKEN, "").strip():
+                data[CONF_TOKEN] = token
+            try:
+                await self._async_check(data)
+            except ServerCheckError as err:
+                errors["base"] = err.error
+                placeholders |= err.placeholders
+            else:
+                return self.async_update_and_abort(entry, data=data)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=_TOKEN_SCHEMA,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_check(self, data: Mapping[str, Any]) -> None:
+        try:
+            await async_check_server(self.hass, data)
+        except ServerCheckError:
+            raise
+        except Exception as err:
+            LOGGER.exception("Unexpected error while checking the Obico ML server")
+            raise ServerCheckError("unknown") from err
+
+    def _abort_if_url_taken(self, ml_url: str, entry: ConfigEntry) -> None:
+        for other in self._async_current_entries(include_ignore=False):
+            if other.entry_id != entry.entry_id and other.unique_id == ml_url:
+                raise AbortFlow("already_configured")
+
+    def _show_server_form(
+        self,
+        step_id: str,
+        suggested: Mapping[str, Any] | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> ConfigFlowResult:
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _SERVER_SCHEMA, suggested or {}
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+def _printer_schema(hass: HomeAssistant, state_options: list[str]) -> vol.Schema:
+    states = SelectSelector(
+        SelectSelectorConfig(
+            options=state_options,
+            multiple=True,
+            custom_value=True,
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+    notify_targets = sorted(hass.services.async_services_for_domain("notify"))
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAME): TextSelector(),
+            vol.Required(CONF_FRAME_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=["camera", "image"])
+            ),
+            vol.Required(CONF_PRINT_STATE_ENTITY): EntitySelector(),
+            vol.Required(CONF_PRINTING_STATES): states,
+            vol.Optional(CONF_PAUSED_STATES): states,
+            vol.Optional(CONF_JOB_ENTITY): EntitySelector(),
+            vol.Required(CONF_ACTION, default=Action.NOTIFY.value): SelectSelector(
+                SelectSelectorConfig(
+                    options=[action.value for action in Action],
+                    translation_key=CONF_ACTION,
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+            vol.Optional(CONF_PAUSE_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=["button", "script", "switch"])
+            ),
+            vol.Optional(CONF_POWER_SWITCH): EntitySelector(
+                EntitySelectorConfig(domain="switch")
+            ),
+            vol.Required(
+                CONF_POWER_OFF_DELAY, default=DEFAULT_POWER_OFF_DELAY
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=MAX_POWER_OFF_DELAY,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Required(CONF_SENSITIVITY, default=DEFAULT_SENSITIVITY): NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_SENSITIVITY,
+                    max=MAX_SENSITIVITY,
+                    step=0.05,
+                    mode=NumberSelectorMode.SLIDER,
+                )
+            ),
+            vol.Required(CONF_INTERVAL, default=DEFAULT_INTERVAL): NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_INTERVAL,
+                    max=MAX_INTERVAL,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Optional(CONF_NOTIFY_TARGET): SelectSelector(
+                SelectSelectorConfig(
+                    options=notify_targets,
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+        }
+    )
+
+
+def _printer_errors(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
+    """Check a printer form for settings that cannot work together."""
+    errors: dict[str, str] = {}
+    printing = set(data.get(CONF_PRINTING_STATES, ()))
+    if not printing:
+        errors[CONF_PRINTING_STATES] = "printing_states_required"
+    elif printing & set(data.get(CONF_PAUSED_STATES, ())):
+        errors[CONF_PAUSED_STATES] = "states_overlap"
+    action = Action(data[CONF_ACTION])
+    if action is not Action.NOTIFY and not data.get(CONF_PAUSE_ENTITY):
+        errors[CONF_PAUSE_ENTITY] = "pause_entity_required"
+    if action is Action.PAUSE_AND_OFF and not data.get(CONF_POWER_SWITCH):
+        errors[CONF_POWER_SWITCH] = "power_switch_required"
+    target = data.get(CONF_NOTIFY_TARGET)
+    if target and not hass.services.has_service(
+        "notify", target.removeprefix("notify.")
+    ):
+        errors[CONF_NOTIFY_TARGET] = "notify_target_unknown"
+    return errors
+
+
+def _printer_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The subentry data of a valid printer form, without its title."""
+    data = {key: value for key, value in user_input.items() if key != CONF_NAME}
+    for key in _INTEGER_FIELDS:
+        data[key] = int(data[key])
+    data[CONF_SENSITIVITY] = float(data[CONF_SENSITIVITY])
+    if target := data.get(CONF_NOTIFY_TARGET):
+        data[CONF_NOTIFY_TARGET] = target.removeprefix("notify.")
+    return data
+
+
+class PrinterSubentryFlow(ConfigSubentryFlow):
+    """Adds or changes a printer watched through an ML server."""
+
+    _preset = "custom"
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Pick the printer integration, to pre-fill its printing states."""
+        if user_input is not None:
+            self._preset = user_input[CONF_PRESET]
+            return await self.async_step_printer()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PRESET, default="bambu_lab"): SelectSelector(
+                        SelectSelectorConfig(
+                            options=list(PRINTER_PRESETS),
+                            translation_key=CONF_PRESET,
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
+        )
+
+    async def async_step_printer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Describe the printer: its camera, its state and what to do."""
+        printing, paused = PRINTER_PRESETS[self._preset]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._errors(user_input, current_subentry_id=None)
+            if not errors:
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME],
+                    data=_printer_data(user_input),
+                    unique_id=user_input[CONF_FRAME_ENTITY],
+                )
+        suggested = {CONF_PRINTING_STATES: printing, CONF_PAUSED_STATES: paused}
+        return self._show_printer_form(
+            "printer", [*printing, *paused], suggested | (user_input or {}), errors
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a printer's settings."""
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._errors(user_input, current_subentry_id=subentry.subentry_id)
+            if not errors:
+                return self.async_update_and_abort(
+                    self._get_entry(),
+                    subentry,
+                    title=user_input[CONF_NAME],
+                    data=_printer_data(user_input),
+                    unique_id=user_input[CONF_FRAME_ENTITY],
+                )
+        current = {**subentry.data, CONF_NAME: subentry.title}
+        states = [*current[CONF_PRINTING_STATES], *current.get(CONF_PAUSED_STATES, [])]
+        return self._show_printer_form(
+            "reconfigure", states, user_input or current, errors
+        )
+
+    def _errors(
+        self, user_input: Mapping[str, Any], current_subentry_id: str | None
+    ) -> dict[str, str]:
+        errors = _printer_errors(self.hass, user_input)
+        frame_entity = user_input[CONF_FRAME_ENTITY]
+        for subentry in self._get_entry().subentries.values():
+            if (
+                subentry.subentry_id != current_subentry_id
+                and subentry.unique_id == frame_entity
+            ):
+                errors[CONF_FRAME_ENTITY] = "frame_entity_in_use"
+        return errors
+
+    def _show_printer_form(
+        self,
+        step_id: str,
+        state_options: list[str],
+        suggested: Mapping[str, Any],
+        errors: dict[str, str],
+    ) -> SubentryFlowResult:
+        schema = _printer_schema(self.hass, state_options)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+        )

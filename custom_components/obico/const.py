@@ -1,0 +1,81 @@
+"""Constants for the Obico Failure Detection integration."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+import logging
+from typing import Final
+
+DOMAIN: Final = "obico"
+LOGGER = logging.getLogger(__package__)
+
+SUBENTRY_PRINTER: Final = "printer"
+
+# Server entry.
+CONF_ML_URL: Final = "ml_url"
+CONF_TOKEN: Final = "token"
+CONF_HA_URL: Final = "ha_url"
+CONF_MAX_CONCURRENT: Final = "max_concurrent"
+DEFAULT_MAX_CONCURRENT: Final = 1
+MAX_MAX_CONCURRENT: Final = 8
+
+# Printer subentry.
+CONF_PRESET: Final = "preset"
+CONF_FRAME_ENTITY: Final = "frame_entity"
+CONF_PRINT_STATE_ENTITY: Final = "print_state_entity"
+CONF_PRINTING_STATES: Final = "printing_states"
+CONF_PAUSED_STATES: Final = "paused_states"
+CONF_PAUSE_ENTITY: Final = "pause_entity"
+CONF_POWER_SWITCH: Final = "power_switch"
+CONF_POWER_OFF_DELAY: Final = "power_off_delay"
+CONF_JOB_ENTITY: Final = "job_entity"
+CONF_ACTION: Final = "action"
+CONF_SENSITIVITY: Final = "sensitivity"
+CONF_INTERVAL: Final = "interval"
+CONF_NOTIFY_TARGET: Final = "notify_target"
+
+DEFAULT_SENSITIVITY: Final = 1.0
+MIN_SENSITIVITY: Final = 0.5
+MAX_SENSITIVITY: Final = 2.0
+DEFAULT_INTERVAL: Final = 10
+MIN_INTERVAL: Final = 5
+MAX_INTERVAL: Final = 600
+DEFAULT_POWER_OFF_DELAY: Final = 120
+MAX_POWER_OFF_DELAY: Final = 3600
+
+# Capture and retry timing, in seconds.
+CAMERA_TIMEOUT: Final = 10
+MAX_BACKOFF: Final = 300
+PAUSE_VERIFY_TIMEOUT: Final = 60
+
+# Persisted state, one store per printer.
+STORAGE_VERSION: Final = 1
+STORAGE_SAVE_DELAY: Final = 10
+
+EVENT_FAILURE_DETECTED: Final = "obico_failure_detected"
+EVENT_WARNING: Final = "obico_warning"
+
+# Printing and paused states of the common printer integrations, keyed by preset.
+PRINTER_PRESETS: Final[dict[str, tuple[list[str], list[str]]]] = {
+    "bambu_lab": (["running"], ["pause"]),
+    "moonraker": (["printing"], ["paused"]),
+    "octoprint": (["on"], []),
+    "prusalink": (["printing"], ["paused"]),
+    "elegoo": (["printing"], ["paused"]),
+    "custom": ([], []),
+}
+
+
+class DetectionState(StrEnum):
+    """What a printer's detector is doing, as the detection_state sensor shows it."""
+
+    IDLE = "idle"
+    WARMING_UP = "warming_up"
+    SAFE = "safe"
+    WARNING = "warning"
+    FAILURE = "failure"
+    PAUSED = "paused"
+    MUTED = "muted"
+    DISABLED = "disabled"
+    CAMERA_UNAVAILABLE = "camera_unavailable"
+    ML_UNAVAILABLE = "ml_unavailable"

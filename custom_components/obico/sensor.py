@@ -1,0 +1,101 @@
+"""Sensors of the Obico integration: risk, state and raw figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .const import DetectionState
+from .coordinator import ObicoConfigEntry, PrinterSnapshot
+from .entity import ObicoPrinterEntity
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObicoSensorEntityDescription(SensorEntityDescription):
+    """A sensor and how it reads the printer's snapshot."""
+
+    value_fn: Callable[[PrinterSnapshot], StateType | datetime]
+
+
+SENSORS: tuple[ObicoSensorEntityDescription, ...] = (
+    ObicoSensorEntityDescription(
+        key="failure_risk",
+        translation_key="failure_risk",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda snapshot: snapshot.risk,
+    ),
+    ObicoSensorEntityDescription(
+        key="detection_state",
+        translation_key="detection_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in DetectionState],
+        value_fn=lambda snapshot: snapshot.detection_state.value,
+    ),
+    ObicoSensorEntityDescription(
+        key="current_p",
+        translation_key="current_p",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=3,
+        value_fn=lambda snapshot: snapshot.current_p,
+    ),
+    ObicoSensorEntityDescription(
+        key="ewm_mean",
+        translation_key="ewm_mean",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=3,
+        value_fn=lambda snapshot: snapshot.ewm_mean,
+    ),
+    ObicoSensorEntityDescription(
+        key="frames_analyzed",
+        translation_key="frames_analyzed",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda snapshot: snapshot.frames_analyzed,
+    ),
+    ObicoSensorEntityDescription(
+        key="last_detection",
+        translation_key="last_detection",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda snapshot: snapshot.last_detection,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ObicoConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of every printer."""
+    for subentry_id, coordinator in entry.runtime_data.printers.items():
+        async_add_entities(
+            [ObicoSensor(coordinator, description) for description in SENSORS],
+            config_subentry_id=subentry_id,
+        )
+
+
+class ObicoSensor(ObicoPrinterEntity, SensorEntity):
+    """A figure of the printer's detector."""
+
+    entity_description: ObicoSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The sensor's value from the latest snapshot."""
+        return self.entity_description.value_fn(self.coordinator.data)

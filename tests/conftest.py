@@ -1,0 +1,189 @@
+"""Shared fixtures: a real ML server, Home Assistant on a real port, a printer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+import socket
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    setup_test_component_platform,
+)
+
+from custom_components.obico.const import (
+    CONF_ACTION,
+    CONF_FRAME_ENTITY,
+    CONF_HA_URL,
+    CONF_INTERVAL,
+    CONF_MAX_CONCURRENT,
+    CONF_ML_URL,
+    CONF_PAUSE_ENTITY,
+    CONF_PAUSED_STATES,
+    CONF_POWER_OFF_DELAY,
+    CONF_POWER_SWITCH,
+    CONF_PRINT_STATE_ENTITY,
+    CONF_PRINTING_STATES,
+    CONF_SENSITIVITY,
+    CONF_TOKEN,
+    DOMAIN,
+    SUBENTRY_PRINTER,
+)
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from tests.fakes import (
+    CAMERA,
+    PAUSE_BUTTON,
+    POWER_SWITCH,
+    PRINT_STATE,
+    FakeCamera,
+    FakePauseButton,
+    FakePowerSwitch,
+    FakePrinter,
+    PrinterState,
+)
+from tests.obico_ml_server import FakeObicoMlServer
+
+TOKEN = "s3cret-ml-token"
+INTERVAL = 10
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components/."""
+
+
+@pytest.fixture(autouse=True)
+def fail_on_deprecation_reports(caplog: pytest.LogCaptureFixture) -> Any:
+    """Fail any test in which Home Assistant reports our code for deprecated use."""
+    yield
+    reports = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if "custom integration 'obico'" in record.getMessage()
+        or ("deprecat" in record.getMessage().lower() and "obico" in record.name)
+    ]
+    assert not reports, reports
+
+
+@pytest.fixture
+async def ml_server(socket_enabled: None) -> AsyncGenerator[FakeObicoMlServer]:
+    """A loopback Obico ML API that wants a token."""
+    server = FakeObicoMlServer(token=TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def ha_url(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[str]:
+    """Home Assistant's HTTP server, answering on a real loopback port."""
+    port = _free_port()
+    assert await async_setup_component(
+        hass, "http", {"http": {"server_host": ["127.0.0.1"], "server_port": port}}
+    )
+    await hass.http.start()
+    yield f"http://127.0.0.1:{port}"
+    await hass.http.stop()
+
+
+@pytest.fixture
+async def printer(hass: HomeAssistant, ha_url: str) -> FakePrinter:
+    """A printer that is idle, with a camera, a pause button and a power switch."""
+    state = PrinterState(hass)
+    camera = FakeCamera()
+    setup_test_component_platform(hass, "camera", [camera])
+    setup_test_component_platform(hass, "button", [FakePauseButton(state)])
+    setup_test_component_platform(hass, "switch", [FakePowerSwitch(state)])
+    for domain in ("camera", "button", "switch"):
+        assert await async_setup_component(hass, domain, {domain: {"platform": "test"}})
+    await hass.async_block_till_done()
+    assert hass.states.get(CAMERA) is not None
+    assert hass.states.get(PAUSE_BUTTON) is not None
+    assert hass.states.get(POWER_SWITCH) is not None
+    state.set("idle")
+    return FakePrinter(state=state, camera=camera)
+
+
+def printer_data(**overrides: Any) -> dict[str, Any]:
+    """The subentry data of the test printer."""
+    return {
+        CONF_FRAME_ENTITY: CAMERA,
+        CONF_PRINT_STATE_ENTITY: PRINT_STATE,
+        CONF_PRINTING_STATES: ["running"],
+        CONF_PAUSED_STATES: ["pause"],
+        CONF_ACTION: "pause",
+        CONF_PAUSE_ENTITY: PAUSE_BUTTON,
+        CONF_POWER_SWITCH: POWER_SWITCH,
+        CONF_POWER_OFF_DELAY: 120,
+        CONF_SENSITIVITY: 1.0,
+        CONF_INTERVAL: INTERVAL,
+    } | overrides
+
+
+@pytest.fixture
+def printer_overrides() -> dict[str, Any]:
+    """Override to change the test printer's settings."""
+    return {}
+
+
+@pytest.fixture
+def server_entry(
+    ml_server: FakeObicoMlServer, ha_url: str, printer_overrides: dict[str, Any]
+) -> MockConfigEntry:
+    """A server entry for the loopback ML server, with one printer."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Obico ML API (127.0.0.1)",
+        unique_id=ml_server.url,
+        data={
+            CONF_ML_URL: ml_server.url,
+            CONF_TOKEN: TOKEN,
+            CONF_HA_URL: ha_url,
+            CONF_MAX_CONCURRENT: 1,
+        },
+        subentries_data=[
+            ConfigSubentryData(
+                data=printer_data(**printer_overrides),
+                subentry_type=SUBENTRY_PRINTER,
+                title="X1C",
+                unique_id=CAMERA,
+            )
+        ],
+    )
+
+
+@pytest.fixture
+async def loaded_entry(
+    hass: HomeAssistant, server_entry: MockConfigEntry, printer: FakePrinter
+) -> MockConfigEntry:
+    """The server entry, set up."""
+    server_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    return server_entry
+
+
+async def next_poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = INTERVAL + 1
+) -> None:
+    """Let time pass until the coordinator's next poll has run.
+
+    The coordinator staggers its polls by up to half a second, hence the extra;
+    scheduled polls run as background tasks, hence waiting for those too.
+    """
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
