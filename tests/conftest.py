@@ -8,6 +8,9 @@ import socket
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -33,9 +36,6 @@ from custom_components.obico.const import (
     DOMAIN,
     SUBENTRY_PRINTER,
 )
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 from tests.fakes import (
     CAMERA,
     PAUSE_BUTTON,
@@ -75,6 +75,8 @@ def fail_on_deprecation_reports(caplog: pytest.LogCaptureFixture) -> Any:
 async def ml_server(socket_enabled: None) -> AsyncGenerator[FakeObicoMlServer]:
     """A loopback Obico ML API that wants a token."""
     server = FakeObicoMlServer(token=TOKEN)
+    # Its retries would otherwise wait on the frozen clock of the tests.
+    server.fetch_backoff = 0
     await server.start()
     yield server
     await server.stop()

@@ -9,6 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_NAME, STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.obico.const import (
@@ -21,9 +26,9 @@ from custom_components.obico.const import (
     CONF_PAUSE_ENTITY,
     CONF_PAUSED_STATES,
     CONF_POWER_OFF_DELAY,
+    CONF_PRESET,
     CONF_PRINT_STATE_ENTITY,
     CONF_PRINTING_STATES,
-    CONF_PRESET,
     CONF_SENSITIVITY,
     CONF_TOKEN,
     DOMAIN,
@@ -31,11 +36,6 @@ from custom_components.obico.const import (
     SUBENTRY_PRINTER,
 )
 from custom_components.obico.prediction import PredictionState, should_pause, update
-from homeassistant.components import persistent_notification
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_NAME, STATE_OFF, STATE_ON
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from tests.conftest import TOKEN, next_poll
 from tests.fakes import CAMERA, PAUSE_BUTTON, PRINT_STATE, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
@@ -54,7 +54,10 @@ def failing_print(frames: int) -> list[list[list[Any]]]:
             continue
         confidence = min(0.9, 0.05 * (frame - 40))
         script.append(
-            [["failure", confidence, [100.0 * box, 200.0, 50.0, 40.0]] for box in (1, 2, 3)]
+            [
+                ["failure", confidence, [100.0 * box, 200.0, 50.0, 40.0]]
+                for box in (1, 2, 3)
+            ]
         )
     return script
 

@@ -461,9 +461,14 @@ class PrinterSubentryFlow(ConfigSubentryFlow):
                     data=_printer_data(user_input),
                     unique_id=user_input[CONF_FRAME_ENTITY],
                 )
-        suggested = {CONF_PRINTING_STATES: printing, CONF_PAUSED_STATES: paused}
+        # The preset fills the first form only: after an error the form shows
+        # exactly what the user entered, cleared fields included.
+        suggested = user_input or {
+            CONF_PRINTING_STATES: printing,
+            CONF_PAUSED_STATES: paused,
+        }
         return self._show_printer_form(
-            "printer", [*printing, *paused], suggested | (user_input or {}), errors
+            "printer", [*printing, *paused], suggested, errors
         )
 
     async def async_step_reconfigure(
