@@ -8,7 +8,7 @@ import socket
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
     setup_test_component_platform,
 )
 
+from custom_components.obico.alerts import AlertState
 from custom_components.obico.const import (
     CONF_ACTION,
     CONF_FRAME_ENTITY,
@@ -36,6 +37,8 @@ from custom_components.obico.const import (
     DOMAIN,
     SUBENTRY_PRINTER,
 )
+from custom_components.obico.coordinator import storage_key
+from custom_components.obico.prediction import PredictionState
 from tests.fakes import (
     CAMERA,
     PAUSE_BUTTON,
@@ -51,6 +54,7 @@ from tests.obico_ml_server import FakeObicoMlServer
 
 TOKEN = "s3cret-ml-token"
 INTERVAL = 10
+PRINTER_ID = "01JPRINTERX1C0000000000000"
 
 
 @pytest.fixture(autouse=True)
@@ -157,8 +161,9 @@ def server_entry(
             CONF_MAX_CONCURRENT: 1,
         },
         subentries_data=[
-            ConfigSubentryData(
+            ConfigSubentryDataWithId(
                 data=printer_data(**printer_overrides),
+                subentry_id=PRINTER_ID,
                 subentry_type=SUBENTRY_PRINTER,
                 title="X1C",
                 unique_id=CAMERA,
@@ -189,3 +194,38 @@ async def next_poll(
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def seed_print(
+    hass_storage: dict[str, Any],
+    *,
+    frames: int = 100,
+    mean: float = 0.1,
+    alerts: AlertState | None = None,
+) -> PredictionState:
+    """Store a print well past warm-up with a calm history, as a restart finds it.
+
+    Tests of what happens at the warning and pause levels start from here
+    instead of playing a hundred frames first.
+    """
+    state = PredictionState(
+        current_frame_num=frames,
+        lifetime_frame_num=frames,
+        current_p=mean,
+        ewm_mean=mean,
+        rolling_mean_short=mean,
+        rolling_mean_long=mean,
+    )
+    key = storage_key(PRINTER_ID)
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {
+            "prediction": state.to_dict(),
+            "alerts": (alerts or AlertState()).to_dict(),
+            "phase": "printing",
+            "job": None,
+        },
+    }
+    return state

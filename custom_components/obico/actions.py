@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from homeassistant.components import persistent_notification
@@ -53,10 +52,6 @@ _NOTICE_TEXT = {
 }
 
 
-class PauseNotConfirmedError(HomeAssistantError):
-    """The printer kept printing after every pause attempt."""
-
-
 class PrinterActions:
     """Carries out notifications and pauses for one printer."""
 
@@ -73,7 +68,9 @@ class PrinterActions:
         self.printer = printer
         self.subentry_id = subentry_id
         self._cancel_power_off: CALLBACK_TYPE | None = None
+        self._pause_watchers: list[CALLBACK_TYPE] = []
         entry.async_on_unload(self.cancel_pending)
+        entry.async_on_unload(self._stop_watching_pause)
 
     # Notifications
 
@@ -110,44 +107,24 @@ class PrinterActions:
     # Pause
 
     def start_pause(self, *, with_power_off: bool) -> None:
-        """Pause the printer in the background, then optionally cut its power."""
+        """Pause the printer, confirm it, and optionally cut its power later.
+
+        The power-off delay runs from the decision, whatever the printer does.
+        """
+        if with_power_off:
+            self._schedule_power_off()
+        self._press_pause(attempt=1)
+
+    def _press_pause(self, attempt: int) -> None:
         self.entry.async_create_background_task(
             self.hass,
-            self._async_pause_then_power_off(with_power_off),
+            self._async_press_pause(attempt),
             f"obico pause {self.subentry_id}",
         )
 
-    async def _async_pause_then_power_off(self, with_power_off: bool) -> None:
-        try:
-            await self.async_pause()
-        except HomeAssistantError as err:
-            LOGGER.error("%s: %s", self.printer.name, err)
-        if with_power_off:
-            self._schedule_power_off()
-
-    async def async_pause(self) -> None:
-        """Pause the print and wait until the printer confirms it."""
+    async def _async_press_pause(self, attempt: int) -> None:
         if (pause_entity := self.printer.pause_entity) is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="no_pause_entity",
-                translation_placeholders={"printer": self.printer.name},
-            )
-        for attempt in range(1, _PAUSE_ATTEMPTS + 1):
-            if await self._async_try_pause(pause_entity, attempt):
-                ir.async_delete_issue(self.hass, DOMAIN, self._pause_issue_id)
-                return
-        await self._async_report_pause_failure()
-        raise PauseNotConfirmedError(
-            translation_domain=DOMAIN,
-            translation_key="pause_not_confirmed",
-            translation_placeholders={
-                "printer": self.printer.name,
-                "seconds": str(PAUSE_VERIFY_TIMEOUT),
-            },
-        )
-
-    async def _async_try_pause(self, pause_entity: str, attempt: int) -> bool:
+            return
         domain = pause_entity.split(".", 1)[0]
         LOGGER.info(
             "%s: pausing with %s (attempt %s)", self.printer.name, pause_entity, attempt
@@ -160,44 +137,61 @@ class PrinterActions:
                 blocking=True,
             )
         except HomeAssistantError as err:
-            LOGGER.warning(
-                "%s: %s did not run: %s", self.printer.name, pause_entity, err
-            )
-            return False
-        return await self._async_wait_until_stopped_printing()
+            LOGGER.warning("%s: %s failed: %s", self.printer.name, pause_entity, err)
+        self._confirm_pause(attempt)
 
-    async def _async_wait_until_stopped_printing(self) -> bool:
-        """Wait for the print state to leave printing; False on timeout."""
+    @callback
+    def _confirm_pause(self, attempt: int) -> None:
+        """Watch the print state until it leaves printing, or time runs out."""
+        self._stop_watching_pause()
         if self._stopped_printing():
-            return True
-        stopped: asyncio.Future[bool] = self.hass.loop.create_future()
+            self._pause_confirmed()
+            return
 
         @callback
         def _state_changed(_: Event[EventStateChangedData]) -> None:
-            if self._stopped_printing() and not stopped.done():
-                stopped.set_result(True)
+            if self._stopped_printing():
+                self._stop_watching_pause()
+                self._pause_confirmed()
 
         @callback
         def _timed_out(_: object) -> None:
-            if not stopped.done():
-                stopped.set_result(False)
+            self._stop_watching_pause()
+            if attempt < _PAUSE_ATTEMPTS:
+                self._press_pause(attempt + 1)
+            else:
+                self._pause_failed()
 
-        unsubscribe = async_track_state_change_event(
-            self.hass, self.printer.print_state_entity, _state_changed
-        )
-        cancel_timer = async_call_later(self.hass, PAUSE_VERIFY_TIMEOUT, _timed_out)
-        try:
-            return await stopped
-        finally:
-            unsubscribe()
-            cancel_timer()
+        self._pause_watchers = [
+            async_track_state_change_event(
+                self.hass, self.printer.print_state_entity, _state_changed
+            ),
+            async_call_later(self.hass, PAUSE_VERIFY_TIMEOUT, _timed_out),
+        ]
+
+    @callback
+    def _stop_watching_pause(self) -> None:
+        while self._pause_watchers:
+            self._pause_watchers.pop()()
 
     def _stopped_printing(self) -> bool:
         state = self.hass.states.get(self.printer.print_state_entity)
         phase = self.printer.phase_of(state.state if state else None)
         return phase in (Phase.PAUSED, Phase.IDLE)
 
-    async def _async_report_pause_failure(self) -> None:
+    @callback
+    def _pause_confirmed(self) -> None:
+        LOGGER.info("%s: the printer paused", self.printer.name)
+        ir.async_delete_issue(self.hass, DOMAIN, self._pause_issue_id)
+
+    @callback
+    def _pause_failed(self) -> None:
+        LOGGER.error(
+            "%s: still printing %s s after each of %s pause attempts",
+            self.printer.name,
+            PAUSE_VERIFY_TIMEOUT,
+            _PAUSE_ATTEMPTS,
+        )
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -211,11 +205,15 @@ class PrinterActions:
                 "seconds": str(PAUSE_VERIFY_TIMEOUT),
             },
         )
-        await self._async_send(
-            f"Could not pause {self.printer.name}",
-            f"Obico pressed {self.printer.pause_entity} twice, but {self.printer.name} "
-            f"was still printing {PAUSE_VERIFY_TIMEOUT} s after each attempt. "
-            "Check the printer now.",
+        self.entry.async_create_background_task(
+            self.hass,
+            self._async_send(
+                f"Could not pause {self.printer.name}",
+                f"Obico pressed {self.printer.pause_entity} twice, but "
+                f"{self.printer.name} was still printing {PAUSE_VERIFY_TIMEOUT} s "
+                "after each attempt. Check the printer now.",
+            ),
+            f"obico pause failed {self.subentry_id}",
         )
 
     @property

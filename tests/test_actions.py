@@ -1,0 +1,356 @@
+"""What happens at the warning and pause levels: notify, pause, verify, power off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
+
+from custom_components.obico.alerts import AlertState
+from custom_components.obico.const import (
+    CONF_ACTION,
+    CONF_NOTIFY_TARGET,
+    CONF_PAUSE_ENTITY,
+    DOMAIN,
+    EVENT_FAILURE_DETECTED,
+    EVENT_WARNING,
+    PAUSE_VERIFY_TIMEOUT,
+)
+from custom_components.obico.prediction import (
+    PredictionState,
+    should_alert,
+    should_pause,
+    update,
+)
+from tests.conftest import PRINTER_ID, next_poll, seed_print
+from tests.fakes import POWER_SWITCH, PRINT_STATE, FakePrinter
+from tests.obico_ml_server import FakeObicoMlServer
+
+FAILURE = "binary_sensor.x1c_failure"
+DETECTION_STATE = "sensor.x1c_detection_state"
+SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
+WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
+
+
+def replay(seed: PredictionState, script: list[list[list[Any]]]) -> list[str]:
+    """Obico's verdict after each frame of a script, from a seeded print."""
+    state = PredictionState(**seed.to_dict())  # type: ignore[arg-type]
+    verdicts = []
+    for detections in script:
+        update(state, detections)
+        verdicts.append(
+            "failure"
+            if should_pause(state, 1.0)
+            else "warning"
+            if should_alert(state, 1.0)
+            else "safe"
+        )
+    return verdicts
+
+
+def notifications(hass: HomeAssistant) -> dict[str, Any]:
+    """The persistent notifications now shown."""
+    return dict(persistent_notification._async_get_or_create_notifications(hass))
+
+
+@pytest.fixture
+async def printing_entry(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    server_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> MockConfigEntry:
+    """A printer a hundred calm frames into a print, found so at start-up."""
+    seed_print(hass_storage)
+    printer.state.set("running")
+    server_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    return server_entry
+
+
+@pytest.fixture
+def phone(hass: HomeAssistant) -> list[ServiceCall]:
+    """The companion app's notify service (the phone lies outside this machine)."""
+    return async_mock_service(hass, "notify", "my_phone")
+
+
+def test_scripts_reach_the_levels_the_tests_rely_on() -> None:
+    """Guard the scripts below: these are Obico's verdicts for them."""
+    seed = PredictionState(100, 100, 0.1, 0.1, 0.1, 0.1)
+    assert replay(seed, [SPAGHETTI] * 3) == ["safe", "failure", "failure"]
+    assert replay(seed, [WARNING_ONLY] * 12) == ["safe"] * 4 + ["warning"] * 8
+
+
+@pytest.mark.parametrize(
+    "printer_overrides", [{CONF_ACTION: "notify", CONF_NOTIFY_TARGET: "my_phone"}]
+)
+async def test_warning_notifies_once_and_fires_an_event(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    phone: list[ServiceCall],
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """A warning tells the user once, and stays quiet until acknowledged."""
+    warnings = async_capture_events(hass, EVENT_WARNING)
+    ml_server.script(*([WARNING_ONLY] * 12))
+    for _ in range(4):
+        await next_poll(hass, freezer)
+    assert hass.states.get(DETECTION_STATE).state == "safe"
+    assert warnings == []
+    await next_poll(hass, freezer)
+
+    assert hass.states.get(DETECTION_STATE).state == "warning"
+    assert hass.states.get(FAILURE).state == STATE_OFF
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Possible failure on X1C"
+    assert "The print goes on" in notification["message"]
+    assert [call.data["title"] for call in phone] == ["Possible failure on X1C"]
+    assert len(warnings) == 1
+    assert warnings[0].data == {
+        "device_id": printing_entry.runtime_data.printers[PRINTER_ID].device_id(),
+        "printer": "X1C",
+        "camera_entity_id": "camera.workshop_cam",
+        "print_state_entity_id": PRINT_STATE,
+        "failure_entity_id": FAILURE,
+        "risk": pytest.approx(warnings[0].data["risk"]),
+        "action": "notify",
+    }
+    assert 33 < warnings[0].data["risk"] <= 67
+
+    for _ in range(7):
+        await next_poll(hass, freezer)
+    assert hass.states.get(DETECTION_STATE).state == "warning"
+    assert len(warnings) == 1, "an unacknowledged alert suppresses the next ones"
+    assert len(phone) == 1
+    assert printer.state.pause_presses == 0
+
+
+@pytest.mark.parametrize("printer_overrides", [{CONF_ACTION: "notify"}])
+async def test_notify_only_reports_the_failure_without_pausing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """Action notify: the failure sensor and event, never a pause."""
+    failures = async_capture_events(hass, EVENT_FAILURE_DETECTED)
+    ml_server.script(*([SPAGHETTI] * 10))
+    for _ in range(5):
+        await next_poll(hass, freezer)
+
+    assert hass.states.get(FAILURE).state == STATE_ON
+    assert hass.states.get(DETECTION_STATE).state == "failure"
+    assert printer.state.pause_presses == 0
+    assert [event.data["action"] for event in failures] == ["notify"]
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Failure detected on X1C"
+    assert "The print was not paused." in notification["message"]
+
+
+async def test_pause_level_pauses_and_says_so(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """The pause happens at Obico's frame, is confirmed, and is reported."""
+    failures = async_capture_events(hass, EVENT_FAILURE_DETECTED)
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    assert printer.state.pause_presses == 0
+    await next_poll(hass, freezer)
+
+    assert printer.state.pause_presses == 1
+    assert printer.state.value == "pause"
+    assert hass.states.get(FAILURE).state == STATE_ON
+    assert [event.data["action"] for event in failures] == ["pause"]
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Print paused on X1C"
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"pause_not_confirmed_{PRINTER_ID}")
+        is None
+    )
+
+
+async def test_printer_that_will_not_pause_is_retried_once_then_reported(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """No confirmation within 60 s: one retry, then a repair issue and a notification."""
+    printer.state.obeys_pause = False
+    ml_server.script(*([SPAGHETTI] * 30))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    assert printer.state.pause_presses == 1
+
+    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
+    assert printer.state.pause_presses == 2
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"pause_not_confirmed_{PRINTER_ID}")
+        is None
+    )
+
+    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"pause_not_confirmed_{PRINTER_ID}"
+    )
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders == {
+        "printer": "X1C",
+        "pause_entity": "button.x1c_pause",
+        "seconds": "60",
+    }
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Could not pause X1C"
+
+    # The print goes on failing: the detector never presses again in this print.
+    for _ in range(5):
+        await next_poll(hass, freezer)
+    assert printer.state.pause_presses == 2
+
+
+async def test_pause_confirmed_on_the_retry_clears_an_old_issue(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """A printer that pauses on the second press leaves no repair issue."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"pause_not_confirmed_{PRINTER_ID}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="pause_not_confirmed",
+    )
+    printer.state.obeys_pause = False
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    printer.state.obeys_pause = True
+    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
+
+    assert printer.state.pause_presses == 2
+    assert printer.state.value == "pause"
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"pause_not_confirmed_{PRINTER_ID}")
+        is None
+    )
+
+
+@pytest.mark.parametrize("printer_overrides", [{CONF_PAUSE_ENTITY: "script.pause_x1c"}])
+async def test_a_script_can_pause_the_printer(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printer: FakePrinter,
+    hass_storage: dict[str, Any],
+    server_entry: MockConfigEntry,
+) -> None:
+    """A pause script is started with script.turn_on, and its effect confirmed."""
+    assert await async_setup_component(
+        hass,
+        "script",
+        {"script": {"pause_x1c": {"sequence": [{"event": "x1c_pause_command"}]}}},
+    )
+    # The printer obeys the command that the script sends it.
+    hass.bus.async_listen("x1c_pause_command", lambda _: printer.state.set("pause"))
+    seed_print(hass_storage)
+    printer.state.set("running")
+    server_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    assert printer.state.value == "pause"
+    assert hass.states.get(DETECTION_STATE).state == "paused"
+
+
+@pytest.mark.parametrize("printer_overrides", [{CONF_ACTION: "pause_and_off"}])
+async def test_pause_and_off_cuts_power_after_the_delay(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """Power goes off after the configured delay, not before."""
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    assert printer.state.value == "pause"
+
+    await next_poll(hass, freezer, 100)
+    assert hass.states.get(POWER_SWITCH).state == STATE_ON
+    await next_poll(hass, freezer, 21)
+    assert hass.states.get(POWER_SWITCH).state == STATE_OFF
+    assert printer.state.power_offs == 1
+
+
+@pytest.mark.parametrize("printer_overrides", [{CONF_ACTION: "pause_and_off"}])
+async def test_not_a_failure_calls_off_the_power_cut(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """Acknowledging 'not a failure' before the delay keeps the printer on."""
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    await hass.services.async_call(
+        DOMAIN,
+        "acknowledge",
+        {"entity_id": FAILURE, "feedback": "not_a_failure"},
+        blocking=True,
+    )
+    await next_poll(hass, freezer, 300)
+    assert hass.states.get(POWER_SWITCH).state == STATE_ON
+    assert hass.states.get(FAILURE).state == STATE_OFF
+
+
+async def test_restart_after_the_pause_does_not_pause_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    hass_storage: dict[str, Any],
+    server_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """The pause is recorded before it is carried out, and survives restarts."""
+    seed_print(
+        hass_storage, alerts=AlertState(paused_at=1.0, alerted_at=1.0, failure=True)
+    )
+    printer.state.set("running")
+    server_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    ml_server.script(*([SPAGHETTI] * 10))
+    for _ in range(5):
+        await next_poll(hass, freezer)
+    assert printer.state.pause_presses == 0
+    assert hass.states.get(FAILURE).state == STATE_ON

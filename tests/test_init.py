@@ -1,0 +1,136 @@
+"""Setting up, unloading and removing servers and printers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.obico.const import DOMAIN
+from custom_components.obico.coordinator import storage_key
+from tests.conftest import PRINTER_ID, next_poll
+from tests.fakes import FakePrinter
+from tests.obico_ml_server import FakeObicoMlServer
+
+FAILURE = "binary_sensor.x1c_failure"
+
+
+async def test_unload_writes_the_state_and_stops_polling(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    ml_server: FakeObicoMlServer,
+    loaded_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """Unloading keeps the print's state on disk and sends nothing more."""
+    printer.state.set("running")
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert loaded_entry.state is ConfigEntryState.NOT_LOADED
+    assert hass.states.get(FAILURE).state == STATE_UNAVAILABLE
+    stored = hass_storage[storage_key(PRINTER_ID)]["data"]
+    assert stored["phase"] == "printing"
+    assert stored["prediction"]["current_frame_num"] == 1
+    for _ in range(3):
+        await next_poll(hass, freezer)
+    assert len(ml_server.requests) == 1
+
+
+async def test_a_server_that_is_down_at_start_still_loads(
+    hass: HomeAssistant,
+    ml_server: FakeObicoMlServer,
+    server_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """The printers' entities exist even while the ML server is down."""
+    await ml_server.stop()
+    server_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    assert server_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.x1c_detection_state").state == "idle"
+
+
+async def test_removing_a_printer_removes_its_device_and_state(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    loaded_entry: MockConfigEntry,
+    printer: FakePrinter,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A removed printer leaves nothing behind."""
+    printer.state.set("running")
+    await hass.async_block_till_done()
+    assert hass.config_entries.async_remove_subentry(loaded_entry, PRINTER_ID)
+    await hass.async_block_till_done()
+
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert loaded_entry.runtime_data.printers == {}
+    assert device_registry.async_get_device({(DOMAIN, PRINTER_ID)}) is None
+    assert entity_registry.async_get(FAILURE) is None
+    assert storage_key(PRINTER_ID) not in hass_storage
+
+
+async def test_removing_the_server_removes_every_printer_state(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    loaded_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """Removing the server forgets its printers' lifetime baselines."""
+    printer.state.set("running")
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_remove(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert storage_key(PRINTER_ID) not in hass_storage
+
+
+async def test_entities(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The printer's device and entities, as a user first sees them."""
+    device = device_registry.async_get_device({(DOMAIN, PRINTER_ID)})
+    assert device == snapshot(name="device", exclude=_volatile)
+    entries = sorted(
+        er.async_entries_for_config_entry(entity_registry, loaded_entry.entry_id),
+        key=lambda entry: entry.entity_id,
+    )
+    assert [entry.entity_id for entry in entries] == snapshot(name="entity_ids")
+    for entry in entries:
+        assert entry.device_id == device.id
+        assert entry.config_subentry_id == PRINTER_ID
+        assert entry == snapshot(name=f"{entry.entity_id}-entry", exclude=_volatile)
+        assert hass.states.get(entry.entity_id) == snapshot(
+            name=f"{entry.entity_id}-state", exclude=_volatile
+        )
+
+
+def _volatile(prop: Any, path: tuple[Any, ...]) -> bool:
+    """Ids and times that differ from run to run."""
+    return prop in {
+        "id",
+        "config_entry_id",
+        "config_entries",
+        "config_entries_subentries",
+        "device_id",
+        "created_at",
+        "modified_at",
+        "last_changed",
+        "last_reported",
+        "last_updated",
+        "context",
+    }
