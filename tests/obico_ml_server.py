@@ -81,6 +81,7 @@ class FakeObicoMlServer:
         self.fetched: list[bytes] = []
         self.max_in_flight_seen = 0
         self.request_arrived = asyncio.Event()  # set by every /p/ call
+        self.frame_fetched = asyncio.Event()  # set by every fetched frame
         self.url = ""
         self._workers = asyncio.Semaphore(workers)
         self._script: deque[list[list[object]]] = deque()
@@ -163,6 +164,7 @@ class FakeObicoMlServer:
             record.started_at = time.monotonic()
             try:
                 self.fetched.append(await self._fetch_image(record.img))
+                self.frame_fetched.set()
             except _FetchError as err:
                 message = f"Failed to get image {record.img}: {err}"
                 return web.json_response(
