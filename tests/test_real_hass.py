@@ -133,7 +133,7 @@ async def _wait_for_frames(server: FakeObicoMlServer, count: int) -> None:
 async def test_real_home_assistant_analyses_frames(
     tmp_path: Path, ml_server: FakeObicoMlServer, frame_host: FrameHost
 ) -> None:
-    """Start hass, let it analyse two frames, stop it, find the state on disk."""
+    """Start hass, let it analyse frames, stop it, find the state on disk."""
     picture = make_jpeg(640, 480)
     camera_url = frame_host.serve("/snapshot.jpg", picture)
     config = tmp_path / "config"
@@ -150,7 +150,9 @@ async def test_real_home_assistant_analyses_frames(
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        await _wait_for_frames(ml_server, 2)
+        # A third fetch proves the answer to the second was applied: polls
+        # are spaced from the end of the previous one.
+        await _wait_for_frames(ml_server, 3)
     finally:
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(60):

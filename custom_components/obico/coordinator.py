@@ -142,6 +142,7 @@ class PrinterSnapshot:
     """What the entities show for one printer."""
 
     detection_state: DetectionState
+    enabled: bool
     failure: bool
     risk: float
     current_p: float
@@ -458,6 +459,12 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         await self._async_save_now()
         self.async_set_updated_data(self._snapshot())
 
+    async def async_set_enabled(self, enabled: bool) -> None:
+        """Switch watching this printer on or off."""
+        self.enabled = enabled
+        await self._async_save_now()
+        self.async_set_updated_data(self._snapshot())
+
     async def async_analyze_now(self) -> list[Detection]:
         """Analyse one frame now, without feeding it to the print's statistics."""
         content, content_type = await self._async_capture()
@@ -468,6 +475,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
     def _snapshot(self) -> PrinterSnapshot:
         return PrinterSnapshot(
             detection_state=self.detection_state(),
+            enabled=self.enabled,
             failure=self.alerts.failure,
             risk=self.risk(),
             current_p=self.prediction.current_p,
@@ -512,6 +520,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             "alerts": self.alerts.to_dict(),
             "phase": self.phase.value if self.phase else None,
             "job": self.job,
+            "enabled": self.enabled,
         }
 
     def _restore(self, stored: Mapping[str, Any]) -> None:
@@ -521,6 +530,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.phase = Phase(phase) if phase in set(Phase) else None
         job = stored.get("job")
         self.job = job if isinstance(job, str) else None
+        self.enabled = stored.get("enabled") is not False
 
     def _save_soon(self) -> None:
         self._store.async_delay_save(self._stored, STORAGE_SAVE_DELAY)

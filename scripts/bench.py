@@ -1,0 +1,1081 @@
+"""Measure the integration's speed and memory against same-run baselines.
+
+DESIGN section 10 lists the targets; every figure here is a ratio against a
+baseline measured in the same process and the same run, so that the machine's
+speed cancels out. Home Assistant runs in this process with its HTTP server on
+a real loopback port; the Obico ML servers (tests/obico_ml_server.py) run in a
+separate process, so that ``time.process_time()`` here counts only Home
+Assistant's side of each frame.
+
+Run it through ``scripts/bench`` (``--quick`` for a smaller run).
+"""
+
+# ruff: noqa: E402 - one logging call must run before Home Assistant is imported
+
+from __future__ import annotations
+
+import logging
+
+# Without libturbojpeg, importing the camera integration logs a traceback (in
+# this process and in the ML servers' one). The bench never resizes a frame.
+logging.getLogger("homeassistant.components.camera.img_util").setLevel(logging.CRITICAL)
+
+import argparse
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import contextlib
+from dataclasses import dataclass
+import gc
+import io
+import multiprocessing
+from multiprocessing.connection import Connection
+import os
+from pathlib import Path
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from homeassistant import loader
+from homeassistant.components.button import ButtonEntity
+from homeassistant.components.camera import Camera
+from homeassistant.config_entries import ConfigSubentryDataWithId
+from homeassistant.const import __version__ as ha_version
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.runner import HassEventLoopPolicy
+from homeassistant.setup import async_setup_component
+from homeassistant.util.ulid import ulid_now
+from PIL import Image, ImageFilter
+import psutil  # type: ignore[import-untyped]
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+    async_test_home_assistant,
+    setup_test_component_platform,
+)
+
+from custom_components.obico.const import (
+    CONF_ACTION,
+    CONF_FRAME_ENTITY,
+    CONF_HA_URL,
+    CONF_INTERVAL,
+    CONF_MAX_CONCURRENT,
+    CONF_ML_URL,
+    CONF_PAUSE_ENTITY,
+    CONF_PAUSED_STATES,
+    CONF_PRINT_STATE_ENTITY,
+    CONF_PRINTING_STATES,
+    CONF_SENSITIVITY,
+    CONF_TOKEN,
+    DOMAIN,
+    SUBENTRY_PRINTER,
+)
+from custom_components.obico.coordinator import PrinterCoordinator
+from custom_components.obico.frames import (
+    MAX_FRAMES,
+    MAX_TOTAL_BYTES,
+    async_get_frame_store,
+    frame_path,
+)
+from custom_components.obico.prediction import PredictionState, should_pause, update
+from tests.obico_ml_server import FakeObicoMlServer
+
+TOKEN = "bench-ml-token"
+PRINTERS_AT_SCALE = 50
+SCALE_INFERENCE_DELAY = 0.02
+SCALE_INTERVAL = 1
+IDLE_INTERVAL = 600  # long enough that the coordinators' own timers stay quiet
+PAUSE_BUTTON = "button.bench_pause"
+CALM_FRAME: list[list[object]] = [["failure", 0.1, [960.0, 540.0, 80.0, 60.0]]]
+SCALE_CYCLE_TOLERANCE = 1.10  # fair queueing may cost at most 10 % over serial
+
+
+# The table
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the result table."""
+
+    measurement: str
+    value: str
+    baseline: str
+    ratio: str
+    target: str
+    verdict: str
+
+
+HEADER = Row(
+    "measurement", "value", "baseline (same run)", "ratio", "target", "verdict"
+)
+
+
+def verdict(passed: bool | None) -> str:
+    """PASS or MISS against a target; "info" where there is none."""
+    if passed is None:
+        return "info"
+    return "PASS" if passed else "MISS"
+
+
+def ratio(value: float, baseline: float) -> str:
+    """Format value / baseline."""
+    return f"{value / baseline:.2f}x" if baseline else "n/a"
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    """Print the rows as plain text in aligned columns."""
+    lines = [HEADER, *rows]
+    cells = [
+        (r.measurement, r.value, r.baseline, r.ratio, r.target, r.verdict)
+        for r in lines
+    ]
+    widths = [max(len(line[col]) for line in cells) for col in range(6)]
+    for number, line in enumerate(cells):
+        print(" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
+        if number == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+# The ML servers' process
+
+
+def ml_host_main(conn: Connection) -> None:
+    """Entry point of the ML servers' process: obey commands until "exit"."""
+    asyncio.run(_ml_host(conn))
+
+
+async def _ml_host(conn: Connection) -> None:
+    servers: dict[str, FakeObicoMlServer] = {}
+    dropper = asyncio.create_task(_drop_fetched_frames(servers))
+    while True:
+        command, args = await asyncio.to_thread(conn.recv)
+        if command == "exit":
+            break
+        conn.send(await _ml_command(servers, command, args))
+    dropper.cancel()
+    for server in servers.values():
+        await server.stop()
+    conn.send(None)
+
+
+async def _ml_command(
+    servers: dict[str, FakeObicoMlServer], command: str, args: Any
+) -> Any:
+    if command == "start":
+        token, inference_delay, script = args
+        server = FakeObicoMlServer(token=token, workers=1)
+        server.inference_delay = inference_delay
+        server.script(*script)
+        await server.start()
+        servers[server.url] = server
+        return server.url
+    server = servers[args]
+    if command == "stats":
+        return Counter(request.status for request in server.requests)
+    if command == "last_answered_at":
+        return server.requests[-1].ended_at
+    if command == "stop":
+        await servers.pop(args).stop()
+        return None
+    raise ValueError(f"unknown command {command!r}")
+
+
+async def _drop_fetched_frames(servers: dict[str, FakeObicoMlServer]) -> None:
+    # The fake keeps every fetched frame for the tests to inspect; over 10,000
+    # frames that would be gigabytes.
+    while True:
+        await asyncio.sleep(0.25)
+        for server in servers.values():
+            server.fetched.clear()
+
+
+class MlHost:
+    """The process that runs the ML servers, so their CPU is not ours."""
+
+    def __init__(self) -> None:
+        """Start the process."""
+        # spawn: forking a process that already runs threads is unsafe.
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=ml_host_main, args=(child,))
+        self._process.start()
+
+    def _call(self, command: str, args: Any = None) -> Any:
+        self._conn.send((command, args))
+        return self._conn.recv()
+
+    def start_server(
+        self, *, inference_delay: float = 0.0, script: Sequence[object] = ()
+    ) -> str:
+        """Start an ML server that wants TOKEN; return its URL."""
+        url: str = self._call("start", (TOKEN, inference_delay, list(script)))
+        return url
+
+    def statuses(self, url: str) -> Counter[int | None]:
+        """HTTP statuses of every /p/ request so far (None: never answered)."""
+        counts: Counter[int | None] = self._call("stats", url)
+        return counts
+
+    def last_answered_at(self, url: str) -> float:
+        """time.monotonic() at which the last /p/ answer left the server."""
+        answered: float = self._call("last_answered_at", url)
+        return answered
+
+    def stop_server(self, url: str) -> None:
+        """Stop one ML server."""
+        self._call("stop", url)
+
+    def close(self) -> None:
+        """Stop every server and the process."""
+        self._call("exit")
+        self._process.join(timeout=10)
+
+
+# Home Assistant's side
+
+
+class BenchCamera(Camera):
+    """A camera that returns a pre-encoded frame at no cost."""
+
+    def __init__(self, index: int) -> None:
+        """Serve nothing until a measurement sets ``frame``."""
+        super().__init__()
+        self.entity_id = f"camera.bench_cam_{index}"
+        self._attr_name = f"Bench cam {index}"
+        self.frame = b""
+        self.captures = 0
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        """Return the frame as is."""
+        self.captures += 1
+        return self.frame
+
+
+class PauseButton(ButtonEntity):
+    """The printer's pause button: records when it was pressed, then pauses."""
+
+    def __init__(self, print_state_entity: str) -> None:
+        """Pause the printer whose state is ``print_state_entity``."""
+        self.entity_id = PAUSE_BUTTON
+        self._attr_name = "Bench pause"
+        self._print_state_entity = print_state_entity
+        self.pressed = asyncio.Event()
+        self.pressed_at = 0.0
+
+    async def async_press(self) -> None:
+        """Record the moment, then report the printer paused."""
+        # perf_counter and monotonic are both CLOCK_MONOTONIC on Linux, the
+        # clock the ML server's process stamps its answers with.
+        self.pressed_at = time.perf_counter()
+        self.pressed.set()
+        self.hass.states.async_set(self._print_state_entity, "pause")
+
+
+@dataclass(frozen=True, slots=True)
+class Frames:
+    """The frames the cameras serve."""
+
+    full_hd: bytes
+    vga: bytes
+
+
+@dataclass(slots=True)
+class Bench:
+    """Home Assistant with its HTTP server, cameras, a button and the ML host."""
+
+    hass: HomeAssistant
+    ha_url: str
+    cameras: dict[str, BenchCamera]
+    button: PauseButton
+    ml: MlHost
+    frames: Frames
+
+
+def print_state_entity(index: int) -> str:
+    """The print-state entity of bench printer ``index``."""
+    return f"sensor.bench_printer_{index}_state"
+
+
+def make_camera_jpeg(width: int, height: int) -> bytes:
+    """Return a JPEG that compresses like a camera frame, not a flat colour."""
+    noise = Image.effect_noise((width, height), 40)
+    gradient = Image.linear_gradient("L").resize((width, height))
+    red = Image.blend(noise, gradient, 0.5)
+    green = Image.blend(noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT), gradient, 0.5)
+    blue = gradient.transpose(Image.Transpose.ROTATE_90).resize((width, height))
+    image = Image.merge("RGB", (red, green, blue)).filter(ImageFilter.GaussianBlur(1))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+async def start_http(hass: HomeAssistant) -> str:
+    """Start Home Assistant's HTTP server on a free loopback port."""
+    port = free_port()
+    assert await async_setup_component(
+        hass, "http", {"http": {"server_host": ["127.0.0.1"], "server_port": port}}
+    )
+    await hass.http.start()
+    return f"http://127.0.0.1:{port}"
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def add_entities(hass: HomeAssistant) -> tuple[list[BenchCamera], PauseButton]:
+    """Add the cameras and the pause button as real entities."""
+    cameras = [BenchCamera(index) for index in range(PRINTERS_AT_SCALE)]
+    button = PauseButton(print_state_entity(0))
+    setup_test_component_platform(hass, "camera", cameras)
+    setup_test_component_platform(hass, "button", [button])
+    for domain in ("camera", "button"):
+        assert await async_setup_component(hass, domain, {domain: {"platform": "test"}})
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    return cameras, button
+
+
+@contextlib.asynccontextmanager
+async def running_bench(ml: MlHost, frames: Frames) -> AsyncIterator[Bench]:
+    """Home Assistant as the tests build it, with real disk storage."""
+    with tempfile.TemporaryDirectory() as config_dir:
+        async with async_test_home_assistant(config_dir=config_dir) as hass:
+            # The test helper hides custom_components/ unless told otherwise.
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+            ha_url = await start_http(hass)
+            cameras, button = await add_entities(hass)
+            try:
+                yield Bench(
+                    hass=hass,
+                    ha_url=ha_url,
+                    cameras={camera.entity_id: camera for camera in cameras},
+                    button=button,
+                    ml=ml,
+                    frames=frames,
+                )
+            finally:
+                await hass.async_stop(force=True)
+
+
+def printer_subentry(
+    index: int, *, interval: int, action: str
+) -> ConfigSubentryDataWithId:
+    """A printer subentry on camera ``index``."""
+    data: dict[str, Any] = {
+        CONF_FRAME_ENTITY: f"camera.bench_cam_{index}",
+        CONF_PRINT_STATE_ENTITY: print_state_entity(index),
+        CONF_PRINTING_STATES: ["running"],
+        CONF_PAUSED_STATES: ["pause"],
+        CONF_ACTION: action,
+        CONF_SENSITIVITY: 1.0,
+        CONF_INTERVAL: interval,
+    }
+    if action != "notify":
+        data[CONF_PAUSE_ENTITY] = PAUSE_BUTTON
+    return ConfigSubentryDataWithId(
+        data=data,
+        subentry_id=ulid_now(),
+        subentry_type=SUBENTRY_PRINTER,
+        title=f"Bench printer {index}",
+        unique_id=f"camera.bench_cam_{index}",
+    )
+
+
+@contextlib.asynccontextmanager
+async def loaded_printers(
+    bench: Bench,
+    ml_url: str,
+    *,
+    count: int,
+    frame: bytes,
+    interval: int = IDLE_INTERVAL,
+    action: str = "notify",
+    print_state: str = "running",
+) -> AsyncIterator[list[PrinterCoordinator]]:
+    """A server entry with ``count`` printers, set up; removed afterwards."""
+    hass = bench.hass
+    for index in range(count):
+        bench.cameras[f"camera.bench_cam_{index}"].frame = frame
+        hass.states.async_set(print_state_entity(index), print_state)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Obico bench",
+        unique_id=ml_url,
+        data={
+            CONF_ML_URL: ml_url,
+            CONF_TOKEN: TOKEN,
+            CONF_HA_URL: bench.ha_url,
+            CONF_MAX_CONCURRENT: 1,
+        },
+        subentries_data=[
+            printer_subentry(index, interval=interval, action=action)
+            for index in range(count)
+        ],
+    )
+    entry.add_to_hass(hass)
+    if not await hass.config_entries.async_setup(entry.entry_id):
+        raise RuntimeError("the bench's server entry did not set up")
+    await hass.async_block_till_done()
+    try:
+        yield list(entry.runtime_data.printers.values())
+    finally:
+        await hass.config_entries.async_remove(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+def frames_analyzed(coordinator: PrinterCoordinator) -> int:
+    """Frames the coordinator fed to the prediction so far, this print."""
+    return coordinator.prediction.current_frame_num
+
+
+async def refresh_frames(coordinator: PrinterCoordinator, count: int) -> None:
+    """Analyse ``count`` frames; raise if any of them was not analysed."""
+    before = frames_analyzed(coordinator)
+    for _ in range(count):
+        await coordinator.async_refresh()
+    if (done := frames_analyzed(coordinator) - before) != count:
+        raise RuntimeError(f"only {done} of {count} frames were analysed")
+
+
+async def cpu_and_wall_per_call(
+    call: Callable[[], Awaitable[object]], count: int
+) -> tuple[float, float]:
+    """CPU and wall seconds of this process per call, over ``count`` calls."""
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(count):
+        await call()
+    return (
+        (time.process_time() - cpu) / count,
+        (time.perf_counter() - wall) / count,
+    )
+
+
+def percentile(samples: Sequence[float], percent: int) -> float:
+    """The ``percent``-th percentile, interpolated."""
+    return statistics.quantiles(samples, n=100, method="inclusive")[percent - 1]
+
+
+def ms(seconds: float) -> str:
+    """Format seconds as milliseconds."""
+    return f"{seconds * 1000:.2f} ms"
+
+
+# 1. Overhead per analysed frame
+
+
+async def measure_overhead(bench: Bench, frames: int) -> list[Row]:
+    """Home Assistant CPU per analysed 1080p frame vs a bare GET /hc/."""
+    warmup = 50
+    url = bench.ml.start_server(script=[CALM_FRAME] * (warmup + frames))
+    async with loaded_printers(
+        bench, url, count=1, frame=bench.frames.full_hd
+    ) as printers:
+        printer = printers[0]
+        await refresh_frames(printer, warmup)
+        ours, ours_wall = await cpu_and_wall_per_call(
+            lambda: refresh_frames(printer, 1), frames
+        )
+        session = async_get_clientsession(bench.hass)
+        base, _ = await cpu_and_wall_per_call(
+            lambda: http_get(session, f"{url}/hc/"), frames
+        )
+    bench.ml.stop_server(url)
+    return [
+        Row(
+            f"1. HA CPU per analysed 1080p frame (N={frames})",
+            f"{ms(ours)} (wall {ms(ours_wall)})",
+            f"{ms(base)} per bare GET /hc/",
+            ratio(ours, base),
+            "<= 2 ms",
+            verdict(ours <= 0.002),
+        )
+    ]
+
+
+async def http_get(session: aiohttp.ClientSession, url: str) -> bytes:
+    """GET ``url`` and return the body; raise unless the answer is 200."""
+    async with session.get(url) as response:
+        body = await response.read()
+    if response.status != 200:
+        raise RuntimeError(f"GET {url} answered HTTP {response.status}")
+    return body
+
+
+# 2. Frame view latency
+
+
+async def measure_frame_view(bench: Bench, fetches: int) -> list[Row]:
+    """p50/p99 of GET /api/obico/frame/{nonce} vs a bare aiohttp handler."""
+    body = os.urandom(1024 * 1024)
+    store = async_get_frame_store(bench.hass)
+    base_runner, base_url = await start_plain_server(body)
+    ours: list[float] = []
+    base: list[float] = []
+    # A fresh connection per fetch, as the ML server's requests.get makes.
+    connector = aiohttp.TCPConnector(force_close=True)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def fetch_ours() -> float:
+            url = bench.ha_url + frame_path(store.stash(body, "image/jpeg"))
+            return await timed_fetch(session, url, len(body))
+
+        for _ in range(20):  # warm-up, both sides
+            await fetch_ours()
+            await timed_fetch(session, base_url, len(body))
+        # Interleaved, so that both see the same machine at the same moment.
+        for _ in range(fetches):
+            ours.append(await fetch_ours())
+            base.append(await timed_fetch(session, base_url, len(body)))
+    await base_runner.cleanup()
+    p50, p99 = percentile(ours, 50), percentile(ours, 99)
+    base50, base99 = percentile(base, 50), percentile(base, 99)
+    label = f"2. frame view, 1 MiB, N={fetches}"
+    return [
+        Row(f"{label}: p50", ms(p50), ms(base50), ratio(p50, base50), "-", "info"),
+        Row(
+            f"{label}: p99",
+            ms(p99),
+            f"{ms(base99)} plain aiohttp",
+            ratio(p99, base99),
+            "<= 10 ms",
+            verdict(p99 <= 0.010),
+        ),
+    ]
+
+
+async def start_plain_server(body: bytes) -> tuple[web.AppRunner, str]:
+    """An aiohttp app on its own loopback port that answers ``body``."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/frame", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}/frame"
+
+
+async def timed_fetch(session: aiohttp.ClientSession, url: str, size: int) -> float:
+    """Wall seconds to GET ``url`` and read its whole body of ``size`` bytes."""
+    start = time.perf_counter()
+    body = await http_get(session, url)
+    elapsed = time.perf_counter() - start
+    if len(body) != size:
+        raise RuntimeError(f"GET {url} returned {len(body)} bytes, not {size}")
+    return elapsed
+
+
+# 3. Scale
+
+
+async def measure_scale(bench: Bench, rounds: int, window: float) -> list[Row]:
+    """50 printers on one single-worker ML server: cycle, fairness, failures."""
+    url = bench.ml.start_server(inference_delay=SCALE_INFERENCE_DELAY)
+    async with loaded_printers(
+        bench, url, count=PRINTERS_AT_SCALE, frame=bench.frames.vga
+    ) as printers:
+        together, one_by_one = await cycle_times(printers, rounds)
+        own_loops = await count_frames(bench, url, printers, window, drive=True)
+    async with loaded_printers(
+        bench,
+        url,
+        count=PRINTERS_AT_SCALE,
+        frame=bench.frames.vga,
+        interval=SCALE_INTERVAL,
+    ) as printers:
+        own_timers = await count_frames(bench, url, printers, window, drive=False)
+    bench.ml.stop_server(url)
+    capacity = PRINTERS_AT_SCALE / one_by_one
+    return [
+        cycle_row(together, one_by_one, rounds),
+        fairness_row(
+            f"3a. frames/printer, our queue only ({window:.0f} s; each printer: "
+            f"refresh, sleep {SCALE_INTERVAL} s)",
+            own_loops,
+            capacity,
+        ),
+        fairness_row(
+            f"3a. frames/printer, coordinators' own timers ({window:.0f} s; "
+            f"interval {SCALE_INTERVAL} s)",
+            own_timers,
+            capacity,
+        ),
+        failures_row([own_loops, own_timers]),
+    ]
+
+
+async def cycle_times(
+    printers: list[PrinterCoordinator], rounds: int
+) -> tuple[float, float]:
+    """Median seconds for one frame of every printer: all at once, then serially."""
+
+    async def all_at_once() -> None:
+        await asyncio.gather(*(refresh_frames(p, 1) for p in printers))
+
+    async def one_after_another() -> None:
+        for printer in printers:
+            await refresh_frames(printer, 1)
+
+    await all_at_once()  # warm-up: connections, caches
+    together: list[float] = []
+    one_by_one: list[float] = []
+    for _ in range(rounds):
+        together.append(await wall_seconds(all_at_once))
+        one_by_one.append(await wall_seconds(one_after_another))
+    return statistics.median(together), statistics.median(one_by_one)
+
+
+async def wall_seconds(call: Callable[[], Awaitable[object]]) -> float:
+    """Wall seconds one call takes."""
+    start = time.perf_counter()
+    await call()
+    return time.perf_counter() - start
+
+
+@dataclass(frozen=True, slots=True)
+class Fairness:
+    """What the printers achieved in a window of real time."""
+
+    counts: list[int]
+    seconds: float
+    warnings: int
+    failed_answers: int
+
+
+class _WarningCounter(logging.Handler):
+    """Counts the integration's warnings: each ML or camera failure logs one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+async def poll_every(printer: PrinterCoordinator, interval: float) -> None:
+    """Refresh, sleep, repeat: the same pause after each frame for every printer."""
+    while True:
+        await printer.async_refresh()
+        await asyncio.sleep(interval)
+
+
+async def count_frames(
+    bench: Bench,
+    url: str,
+    printers: list[PrinterCoordinator],
+    window: float,
+    *,
+    drive: bool,
+) -> Fairness:
+    """Frames per printer in ``window`` seconds, polled by us or by their timers."""
+    pollers = [
+        asyncio.create_task(poll_every(p, SCALE_INTERVAL)) for p in printers if drive
+    ]
+    await asyncio.sleep(3)  # the polls fall into step
+    counter = _WarningCounter()
+    obico_logger = logging.getLogger("custom_components.obico")
+    obico_logger.addHandler(counter)
+    statuses = bench.ml.statuses(url)
+    start_counts = [frames_analyzed(p) for p in printers]
+    start = time.perf_counter()
+    await asyncio.sleep(window)
+    counts = [
+        frames_analyzed(p) - s for p, s in zip(printers, start_counts, strict=True)
+    ]
+    seconds = time.perf_counter() - start
+    answered = bench.ml.statuses(url) - statuses
+    obico_logger.removeHandler(counter)
+    for poller in pollers:
+        poller.cancel()
+    await asyncio.gather(*pollers, return_exceptions=True)
+    failed = sum(n for status, n in answered.items() if status != 200)
+    return Fairness(counts, seconds, counter.count, failed)
+
+
+def cycle_row(together: float, one_by_one: float, rounds: int) -> Row:
+    """One frame of every printer: concurrently vs one after another."""
+    return Row(
+        f"3c. one frame of each of {PRINTERS_AT_SCALE} printers (median of {rounds})",
+        f"{together:.2f} s all at once",
+        f"{one_by_one:.2f} s one after another",
+        ratio(together, one_by_one),
+        f"<= {SCALE_CYCLE_TOLERANCE:.2f}x",
+        verdict(together <= SCALE_CYCLE_TOLERANCE * one_by_one),
+    )
+
+
+def fairness_row(label: str, fairness: Fairness, capacity: float) -> Row:
+    """Spread of the per-printer frame counts around their mean."""
+    counts = fairness.counts
+    mean = statistics.mean(counts)
+    spread = max(max(counts) - mean, mean - min(counts)) / mean
+    rate = sum(counts) / fairness.seconds
+    return Row(
+        label,
+        f"min {min(counts)} / max {max(counts)}: worst {spread:.1%} off the mean",
+        f"mean {mean:.1f}; {rate:.1f} of {capacity:.1f} frames/s capacity",
+        f"{max(counts) / max(min(counts), 1):.2f}x max/min",
+        "+-10 % of mean",
+        verdict(spread <= 0.10),
+    )
+
+
+def failures_row(windows: Sequence[Fairness]) -> Row:
+    """Requests that failed or timed out in the scale windows."""
+    warnings = sum(window.warnings for window in windows)
+    failed = sum(window.failed_answers for window in windows)
+    analysed = sum(sum(window.counts) for window in windows)
+    return Row(
+        "3b. failed or timed-out requests (both windows)",
+        f"{warnings} warnings logged, {failed} non-200 answers",
+        f"{analysed} frames analysed",
+        "-",
+        "0",
+        verdict(warnings == 0 and failed == 0),
+    )
+
+
+# 4. Memory
+
+
+@dataclass(frozen=True, slots=True)
+class MemorySample:
+    """Memory after some number of analysed frames."""
+
+    frames: int
+    rss: int
+    traced: int
+
+
+async def measure_memory(bench: Bench, frames: int, checkpoint: int) -> list[Row]:
+    """RSS and tracemalloc from ``checkpoint`` frames to ``frames`` frames."""
+    url = bench.ml.start_server(script=[CALM_FRAME] * frames)
+    store = async_get_frame_store(bench.hass)
+    async with loaded_printers(
+        bench, url, count=1, frame=bench.frames.full_hd
+    ) as printers:
+        samples = await sample_memory(printers[0], frames, checkpoint)
+    bench.ml.stop_server(url)
+    return memory_rows(samples, store_frames=len(store), store_bytes=store.total_bytes)
+
+
+async def sample_memory(
+    printer: PrinterCoordinator, frames: int, checkpoint: int
+) -> list[MemorySample]:
+    """Analyse ``frames`` frames, sampling memory every ``checkpoint`` of them.
+
+    tracemalloc starts at the first checkpoint: it then counts only what the
+    frames after it left behind.
+    """
+    await refresh_frames(printer, checkpoint)
+    samples = [memory_sample(checkpoint, start_tracing=True)]
+    for done in range(2 * checkpoint, frames + 1, checkpoint):
+        await refresh_frames(printer, checkpoint)
+        samples.append(memory_sample(done))
+    tracemalloc.stop()
+    return samples
+
+
+def memory_sample(frames: int, *, start_tracing: bool = False) -> MemorySample:
+    """RSS and traced bytes now, after a full collection."""
+    gc.collect()
+    if start_tracing:
+        tracemalloc.start()
+    traced, _ = tracemalloc.get_traced_memory()
+    return MemorySample(frames, psutil.Process().memory_info().rss, traced)
+
+
+def memory_rows(
+    samples: list[MemorySample], *, store_frames: int, store_bytes: int
+) -> list[Row]:
+    """The table rows of the memory measurement."""
+    first, last = samples[0], samples[-1]
+    middle = samples[len(samples) // 2]
+    mib = 1024 * 1024
+    growth = (last.rss - first.rss) / mib
+    late_growth = (last.rss - middle.rss) / mib
+    traced = (last.traced - first.traced) / mib
+    span = f"{first.frames // 1000}k->{last.frames // 1000}k"
+    if first.frames < 1000:
+        span = f"{first.frames}->{last.frames}"
+    return [
+        Row(
+            f"4. RSS growth {span} frames",
+            f"{growth:+.1f} MiB ({last.rss / mib:.0f} MiB)",
+            f"{first.rss / mib:.0f} MiB after {first.frames} frames",
+            ratio(last.rss, first.rss),
+            "<= 5 MiB",
+            verdict(growth <= 5),
+        ),
+        Row(
+            f"4. RSS trend, last half ({middle.frames}->{last.frames})",
+            f"{late_growth:+.1f} MiB",
+            f"{growth:+.1f} MiB over {span}",
+            "-",
+            "<= 2.5 MiB (flat)",
+            verdict(late_growth <= 2.5),
+        ),
+        Row(
+            f"4. tracemalloc growth {span} frames",
+            f"{traced:+.2f} MiB",
+            f"{first.traced / mib:.2f} MiB at {first.frames} (tracing starts)",
+            "-",
+            "<= 5 MiB",
+            verdict(traced <= 5),
+        ),
+        Row(
+            "4. frame store after the run",
+            f"{store_frames} frames, {store_bytes} B",
+            f"bounds {MAX_FRAMES} frames, {MAX_TOTAL_BYTES // mib} MiB",
+            "-",
+            "empty when idle",
+            verdict(store_frames == 0 and store_bytes == 0),
+        ),
+    ]
+
+
+# 5. Decision to pause command
+
+
+def failing_print(frames: int) -> list[list[list[object]]]:
+    """A print that goes well for 40 frames, then turns into spaghetti."""
+    script: list[list[list[object]]] = []
+    for frame in range(1, frames + 1):
+        if frame <= 40:
+            script.append([["failure", 0.1, [320.0, 240.0, 60.0, 40.0]]])
+            continue
+        confidence = min(0.9, 0.05 * (frame - 40))
+        script.append(
+            [
+                ["failure", confidence, [100.0 * box, 200.0, 50.0, 40.0]]
+                for box in (1, 2, 3)
+            ]
+        )
+    return script
+
+
+def failing_prints(prints: int) -> tuple[list[list[list[object]]], list[int]]:
+    """The ML answers of ``prints`` failing prints in a row, up to each pause.
+
+    The lifetime mean carries over from print to print, so each print's pause
+    frame comes from Obico's math run over all of them in order.
+    """
+    state = PredictionState()
+    answers: list[list[list[object]]] = []
+    pause_frames: list[int] = []
+    for _ in range(prints):
+        state.reset_for_new_print()
+        for frame, detections in enumerate(failing_print(400), start=1):
+            update(state, detections)
+            answers.append(detections)
+            if should_pause(state, 1.0):
+                pause_frames.append(frame)
+                break
+        else:
+            raise RuntimeError("the failing print never reaches the pause level")
+    return answers, pause_frames
+
+
+@dataclass(frozen=True, slots=True)
+class PausedPrint:
+    """One print driven to its automatic pause."""
+
+    latency: float
+    exact: bool
+
+
+async def measure_pause_latency(bench: Bench, prints: int) -> list[Row]:
+    """ML answer at pause level -> pause button pressed, vs the /p/ round trip."""
+    answers, pause_frames = failing_prints(prints)
+    url = bench.ml.start_server(script=answers)
+    async with loaded_printers(
+        bench,
+        url,
+        count=1,
+        frame=bench.frames.full_hd,
+        action="pause",
+        print_state="idle",
+    ) as printers:
+        printer = printers[0]
+        paused = [
+            await pause_one_print(bench, url, printer, expected)
+            for expected in pause_frames
+        ]
+        round_trip = await median_round_trip(bench, printer, 20)
+    bench.ml.stop_server(url)
+    worst = max(p.latency for p in paused)
+    exact = sum(p.exact for p in paused)
+    return [
+        Row(
+            f"5. ML answer -> pause pressed (worst of {prints})",
+            f"{ms(worst)} (median {ms(statistics.median(p.latency for p in paused))})",
+            f"{ms(round_trip)} /p/ round trip",
+            ratio(worst, round_trip),
+            "< 1 s",
+            verdict(worst < 1.0),
+        ),
+        Row(
+            "5. pause at Obico's frame",
+            f"{exact} of {prints} prints",
+            f"frames {min(pause_frames)}-{max(pause_frames)} from the math",
+            "-",
+            "all",
+            verdict(exact == prints),
+        ),
+    ]
+
+
+async def pause_one_print(
+    bench: Bench, url: str, printer: PrinterCoordinator, expected: int
+) -> PausedPrint:
+    """Start a print and analyse frames until the automatic pause."""
+    hass, button = bench.hass, bench.button
+    state_entity = printer.printer.print_state_entity
+    button.pressed.clear()
+    hass.states.async_set(state_entity, "idle")
+    hass.states.async_set(state_entity, "running")
+    # Entering printing asks for a refresh of its own; let it run first.
+    await hass.async_block_till_done()
+    while printer.alerts.paused_at is None and frames_analyzed(printer) < expected:
+        await printer.async_refresh()
+    async with asyncio.timeout(5):
+        await button.pressed.wait()
+    latency = button.pressed_at - bench.ml.last_answered_at(url)
+    exact = (
+        frames_analyzed(printer) == expected and printer.alerts.paused_at is not None
+    )
+    await hass.async_block_till_done()
+    return PausedPrint(latency, exact)
+
+
+async def median_round_trip(
+    bench: Bench, printer: PrinterCoordinator, calls: int
+) -> float:
+    """Median wall seconds of the client's /p/ call for the same frame."""
+    base_url = printer.frame_base_url()
+    frame = bench.frames.full_hd
+
+    def stash() -> str:
+        return base_url + frame_path(printer.frames.stash(frame, "image/jpeg"))
+
+    times = [
+        await wall_seconds(lambda: printer.client.detect(stash)) for _ in range(calls)
+    ]
+    return statistics.median(times)
+
+
+# Running it all
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How much each measurement does."""
+
+    overhead_frames: int
+    view_fetches: int
+    scale_rounds: int
+    scale_seconds: float
+    memory_frames: int
+    memory_checkpoint: int
+    pause_prints: int
+
+
+FULL = Sizes(1000, 1000, 3, 30.0, 10_000, 1000, 10)
+QUICK = Sizes(200, 500, 2, 12.0, 2000, 200, 3)
+
+
+async def run(sizes: Sizes, frames: Frames) -> list[Row]:
+    """Run every measurement in one Home Assistant and return the rows."""
+    ml = MlHost()
+    try:
+        async with running_bench(ml, frames) as bench:
+            rows = await measure_overhead(bench, sizes.overhead_frames)
+            rows += await measure_frame_view(bench, sizes.view_fetches)
+            rows += await measure_scale(bench, sizes.scale_rounds, sizes.scale_seconds)
+            rows += await measure_memory(
+                bench, sizes.memory_frames, sizes.memory_checkpoint
+            )
+            rows += await measure_pause_latency(bench, sizes.pause_prints)
+    finally:
+        ml.close()
+    return rows
+
+
+def print_context(sizes: Sizes, frames: Frames) -> None:
+    """Say what ran where, before the table."""
+    print(
+        f"Machine: {platform.machine()} {cpu_model()}, {os.cpu_count()} CPUs; "
+        f"Python {platform.python_version()}; Home Assistant {ha_version}; "
+        f"aiohttp {aiohttp.__version__}"
+    )
+    print(
+        f"Frames: 1080p JPEG {len(frames.full_hd) // 1024} KiB (1, 4, 5), "
+        f"640x480 JPEG {len(frames.vga) // 1024} KiB (3); the ML servers run in a "
+        "separate process, fetch every frame through the view and decode it."
+    )
+    print(
+        f"N: overhead {sizes.overhead_frames} frames, view {sizes.view_fetches} "
+        f"fetches, scale {sizes.scale_rounds} cycles + {sizes.scale_seconds:.0f} s "
+        f"on the coordinators' own timers (interval set to {SCALE_INTERVAL} s below "
+        f"the 5 s floor, {SCALE_INFERENCE_DELAY * 1000:.0f} ms inference, "
+        f"max_concurrent 1), memory {sizes.memory_frames} frames, "
+        f"pause {sizes.pause_prints} prints."
+    )
+    print()
+
+
+def cpu_model() -> str:
+    """The CPU's model name, where the system says it."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def quiet_logs() -> None:
+    """Keep the output to the table; the integration may still warn."""
+    logging.basicConfig(level=logging.ERROR, format="%(name)s: %(message)s")
+    logging.getLogger("custom_components.obico").setLevel(logging.WARNING)
+
+
+def main() -> int:
+    """Parse the arguments, measure and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller, faster run")
+    sizes = QUICK if parser.parse_args().quick else FULL
+    quiet_logs()
+    frames = Frames(
+        full_hd=make_camera_jpeg(1920, 1080), vga=make_camera_jpeg(640, 480)
+    )
+    print_context(sizes, frames)
+    started = time.perf_counter()
+    rows = asyncio.run(
+        run(sizes, frames), loop_factory=HassEventLoopPolicy(False).new_event_loop
+    )
+    print_table(rows)
+    print(f"\nTook {time.perf_counter() - started:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
