@@ -54,6 +54,8 @@ class PrinterState:
 
     hass: HomeAssistant
     obeys_pause: bool = True
+    pause_button_broken: bool = False
+    power_switch_broken: bool = False
     pause_presses: int = 0
     power_offs: int = 0
 
@@ -81,6 +83,8 @@ class FakePauseButton(ButtonEntity):
 
     async def async_press(self) -> None:
         """Pause the printer, unless it is one that ignores the command."""
+        if self.printer.pause_button_broken:
+            raise HomeAssistantError("printer offline")
         self.printer.pause_presses += 1
         if self.printer.obeys_pause:
             self.printer.set("pause")
@@ -104,6 +108,8 @@ class FakePowerSwitch(SwitchEntity):
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Cut the printer's power."""
+        if self.printer.power_switch_broken:
+            raise HomeAssistantError("plug unreachable")
         self.printer.power_offs += 1
         self._attr_is_on = False
         self.async_write_ha_state()

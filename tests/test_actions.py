@@ -8,6 +8,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
@@ -353,4 +354,76 @@ async def test_restart_after_the_pause_does_not_pause_again(
     for _ in range(5):
         await next_poll(hass, freezer)
     assert printer.state.pause_presses == 0
+    assert hass.states.get(FAILURE).state == STATE_ON
+
+
+async def test_a_pause_button_that_fails_is_retried_then_reported(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A pause entity that raises counts as a failed attempt, never a crash."""
+    printer.state.pause_button_broken = True
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
+    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
+
+    assert caplog.text.count("button.x1c_pause failed: printer offline") == 2
+    assert ir.async_get(hass).async_get_issue(
+        DOMAIN, f"pause_not_confirmed_{PRINTER_ID}"
+    )
+    assert printer.state.value == "running"
+
+
+@pytest.mark.parametrize("printer_overrides", [{CONF_ACTION: "pause_and_off"}])
+async def test_a_power_switch_that_fails_is_reported(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """The user learns that the power is still on."""
+    printer.state.power_switch_broken = True
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer, 121)
+
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Could not turn off X1C"
+    assert notification["message"] == (
+        "Obico could not turn off switch.x1c_power: plug unreachable"
+    )
+    assert hass.states.get(POWER_SWITCH).state == STATE_ON
+
+
+@pytest.mark.parametrize(
+    "printer_overrides", [{CONF_ACTION: "notify", CONF_NOTIFY_TARGET: "my_phone"}]
+)
+async def test_a_notify_service_that_fails_does_not_stop_the_alert(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The persistent notification still shows; the failure is logged."""
+
+    async def _phone_unreachable(call: ServiceCall) -> None:
+        raise HomeAssistantError("phone unreachable")
+
+    hass.services.async_register("notify", "my_phone", _phone_unreachable)
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Failure detected on X1C"
+    assert "notify.my_phone failed: phone unreachable" in caplog.text
     assert hass.states.get(FAILURE).state == STATE_ON

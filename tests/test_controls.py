@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.image import ImageEntity
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    setup_test_component_platform,
+)
 
+from custom_components.obico.const import CONF_FRAME_ENTITY
 from custom_components.obico.coordinator import storage_key
 from tests.conftest import PRINTER_ID, next_poll, seed_print
 from tests.fakes import FakePrinter
-from tests.obico_ml_server import FakeObicoMlServer
+from tests.obico_ml_server import FakeObicoMlServer, make_png
 
 DETECTION = "switch.x1c_detection"
 DETECTION_STATE = "sensor.x1c_detection_state"
@@ -124,3 +132,75 @@ async def test_frames_reach_the_ml_server_at_home_assistants_own_url(
     await hass.async_block_till_done()
     assert ml_server.requests[0].img.startswith(f"{ha_url}/api/obico/frame/")
     assert ml_server.fetched == [printer.camera.frame]
+
+
+async def test_an_image_entity_can_be_the_camera(
+    hass: HomeAssistant,
+    ml_server: FakeObicoMlServer,
+    server_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """Frames may come from an image entity, such as a printer's snapshot."""
+    picture = make_png(80, 60)
+    setup_test_component_platform(hass, "image", [StillImage(hass, picture)])
+    assert await async_setup_component(hass, "image", {"image": {"platform": "test"}})
+    server_entry.add_to_hass(hass)
+    hass.config_entries.async_update_subentry(
+        server_entry,
+        server_entry.subentries[PRINTER_ID],
+        data={
+            **server_entry.subentries[PRINTER_ID].data,
+            CONF_FRAME_ENTITY: "image.printer_snapshot",
+        },
+    )
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    printer.state.set("running")
+    await hass.async_block_till_done()
+    assert ml_server.fetched == [picture]
+    assert hass.states.get(DETECTION_STATE).state == "warming_up"
+
+
+async def test_no_url_for_the_ml_server_is_reported(
+    hass: HomeAssistant,
+    ml_server: FakeObicoMlServer,
+    server_entry: MockConfigEntry,
+    printer: FakePrinter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Home Assistant without any URL of its own cannot be reached: say so."""
+    server_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        server_entry,
+        data={
+            key: value for key, value in server_entry.data.items() if key != "ha_url"
+        },
+    )
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    with patch(
+        "custom_components.obico.coordinator.get_url",
+        side_effect=NoURLAvailableError,
+    ):
+        printer.state.set("running")
+        await hass.async_block_till_done()
+    assert hass.states.get(DETECTION_STATE).state == "ml_unavailable"
+    assert ml_server.requests == []
+    assert "Home Assistant has no URL the ML server could use" in caplog.text
+
+
+class StillImage(ImageEntity):
+    """An image entity with one picture, like a printer's last snapshot."""
+
+    _attr_name = "Printer snapshot"
+    _attr_unique_id = "printer_snapshot"
+    _attr_content_type = "image/png"
+
+    def __init__(self, hass: HomeAssistant, picture: bytes) -> None:
+        """Hold the picture."""
+        super().__init__(hass)
+        self.picture = picture
+
+    async def async_image(self) -> bytes | None:
+        """Return the picture."""
+        return self.picture

@@ -110,21 +110,22 @@ class PrinterActions:
         """Pause the printer, confirm it, and optionally cut its power later.
 
         The power-off delay runs from the decision, whatever the printer does.
+        The config flow makes sure both entities exist for the actions that
+        need them; a printer without them is only notified.
         """
-        if with_power_off:
-            self._schedule_power_off()
-        self._press_pause(attempt=1)
+        if with_power_off and (switch := self.printer.power_switch):
+            self._schedule_power_off(switch)
+        if pause_entity := self.printer.pause_entity:
+            self._press_pause(pause_entity, attempt=1)
 
-    def _press_pause(self, attempt: int) -> None:
+    def _press_pause(self, pause_entity: str, attempt: int) -> None:
         self.entry.async_create_background_task(
             self.hass,
-            self._async_press_pause(attempt),
+            self._async_press_pause(pause_entity, attempt),
             f"obico pause {self.subentry_id}",
         )
 
-    async def _async_press_pause(self, attempt: int) -> None:
-        if (pause_entity := self.printer.pause_entity) is None:
-            return
+    async def _async_press_pause(self, pause_entity: str, attempt: int) -> None:
         domain = pause_entity.split(".", 1)[0]
         LOGGER.info(
             "%s: pausing with %s (attempt %s)", self.printer.name, pause_entity, attempt
@@ -138,10 +139,10 @@ class PrinterActions:
             )
         except HomeAssistantError as err:
             LOGGER.warning("%s: %s failed: %s", self.printer.name, pause_entity, err)
-        self._confirm_pause(attempt)
+        self._confirm_pause(pause_entity, attempt)
 
     @callback
-    def _confirm_pause(self, attempt: int) -> None:
+    def _confirm_pause(self, pause_entity: str, attempt: int) -> None:
         """Watch the print state until it leaves printing, or time runs out."""
         self._stop_watching_pause()
         if self._stopped_printing():
@@ -158,9 +159,9 @@ class PrinterActions:
         def _timed_out(_: object) -> None:
             self._stop_watching_pause()
             if attempt < _PAUSE_ATTEMPTS:
-                self._press_pause(attempt + 1)
+                self._press_pause(pause_entity, attempt + 1)
             else:
-                self._pause_failed()
+                self._pause_failed(pause_entity)
 
         self._pause_watchers = [
             async_track_state_change_event(
@@ -185,7 +186,7 @@ class PrinterActions:
         ir.async_delete_issue(self.hass, DOMAIN, self._pause_issue_id)
 
     @callback
-    def _pause_failed(self) -> None:
+    def _pause_failed(self, pause_entity: str) -> None:
         LOGGER.error(
             "%s: still printing %s s after each of %s pause attempts",
             self.printer.name,
@@ -201,7 +202,7 @@ class PrinterActions:
             translation_key="pause_not_confirmed",
             translation_placeholders={
                 "printer": self.printer.name,
-                "pause_entity": str(self.printer.pause_entity),
+                "pause_entity": pause_entity,
                 "seconds": str(PAUSE_VERIFY_TIMEOUT),
             },
         )
@@ -209,7 +210,7 @@ class PrinterActions:
             self.hass,
             self._async_send(
                 f"Could not pause {self.printer.name}",
-                f"Obico pressed {self.printer.pause_entity} twice, but "
+                f"Obico pressed {pause_entity} twice, but "
                 f"{self.printer.name} was still printing {PAUSE_VERIFY_TIMEOUT} s "
                 "after each attempt. Check the printer now.",
             ),
@@ -222,17 +223,18 @@ class PrinterActions:
 
     # Power off
 
-    def _schedule_power_off(self) -> None:
+    def _schedule_power_off(self, switch: str) -> None:
         self.cancel_pending()
+
+        async def _async_power_off(_: object) -> None:
+            self._cancel_power_off = None
+            await self._async_power_off(switch)
+
         self._cancel_power_off = async_call_later(
-            self.hass, self.printer.power_off_delay, self._async_power_off
+            self.hass, self.printer.power_off_delay, _async_power_off
         )
 
-    async def _async_power_off(self, _: object) -> None:
-        self._cancel_power_off = None
-        switch = self.printer.power_switch
-        if switch is None:
-            return
+    async def _async_power_off(self, switch: str) -> None:
         LOGGER.info("%s: turning off %s", self.printer.name, switch)
         try:
             await self.hass.services.async_call(
