@@ -41,7 +41,7 @@ from tests.obico_ml_server import FakeObicoMlServer, FrameHost, make_jpeg
 
 REPO = Path(__file__).resolve().parents[1]
 PRINTER_ID = "01JREALHASSPRINTER00000000"
-STARTUP_TIMEOUT = 120  # a cold start imports much of Home Assistant
+STARTUP_TIMEOUT = 180  # a cold start imports much of Home Assistant
 
 
 def _free_port() -> int:
@@ -123,6 +123,11 @@ async def frame_host(socket_enabled: None) -> AsyncGenerator[FrameHost]:
     await host.stop()
 
 
+def _log(config: Path) -> str:
+    log = config / "home-assistant.log"
+    return log.read_text() if log.exists() else "(no log written)"
+
+
 async def _wait_for_frames(server: FakeObicoMlServer, count: int) -> None:
     async with asyncio.timeout(STARTUP_TIMEOUT):
         while len(server.fetched) < count:
@@ -130,6 +135,7 @@ async def _wait_for_frames(server: FakeObicoMlServer, count: int) -> None:
             await server.frame_fetched.wait()
 
 
+@pytest.mark.timeout(STARTUP_TIMEOUT + 90)
 async def test_real_home_assistant_analyses_frames(
     tmp_path: Path, ml_server: FakeObicoMlServer, frame_host: FrameHost
 ) -> None:
@@ -153,11 +159,13 @@ async def test_real_home_assistant_analyses_frames(
         # A third fetch proves the answer to the second was applied: polls
         # are spaced from the end of the previous one.
         await _wait_for_frames(ml_server, 3)
+    except TimeoutError:
+        pytest.fail(f"no frames analysed; the log ends:\n{_log(config)[-5000:]}")
     finally:
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(60):
             await process.wait()
-    log = (config / "home-assistant.log").read_text()
+    log = _log(config)
 
     assert process.returncode == 0, log[-3000:]
     assert {request.authorization for request in ml_server.requests} == {
