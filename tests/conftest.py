@@ -52,6 +52,10 @@ from tests.fakes import (
 )
 from tests.obico_ml_server import FakeObicoMlServer
 
+# What the ML server answers for a print gone wrong, and for a clean one.
+SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
+CLEAN: list[list[Any]] = [["failure", 0.1, [10.0, 10.0, 5.0, 5.0]]]
+
 TOKEN = "s3cret-ml-token"
 INTERVAL = 10
 PRINTER_ID = "01JPRINTERX1C0000000000000"
@@ -177,6 +181,22 @@ async def loaded_entry(
     hass: HomeAssistant, server_entry: MockConfigEntry, printer: FakePrinter
 ) -> MockConfigEntry:
     """The server entry, set up."""
+    server_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    return server_entry
+
+
+@pytest.fixture
+async def printing_entry(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    server_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> MockConfigEntry:
+    """A printer a hundred calm frames into a print, found so at start-up."""
+    seed_print(hass_storage)
+    printer.state.set("running")
     server_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(server_entry.entry_id)
     await hass.async_block_till_done()

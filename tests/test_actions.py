@@ -34,13 +34,12 @@ from custom_components.obico.prediction import (
     should_pause,
     update,
 )
-from tests.conftest import PRINTER_ID, next_poll, seed_print
+from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll, seed_print
 from tests.fakes import POWER_SWITCH, PRINT_STATE, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
 FAILURE = "binary_sensor.x1c_failure"
 DETECTION_STATE = "sensor.x1c_detection_state"
-SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
 WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
 
 
@@ -63,22 +62,6 @@ def replay(seed: PredictionState, script: list[list[list[Any]]]) -> list[str]:
 def notifications(hass: HomeAssistant) -> dict[str, Any]:
     """The persistent notifications now shown."""
     return dict(persistent_notification._async_get_or_create_notifications(hass))
-
-
-@pytest.fixture
-async def printing_entry(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    server_entry: MockConfigEntry,
-    printer: FakePrinter,
-) -> MockConfigEntry:
-    """A printer a hundred calm frames into a print, found so at start-up."""
-    seed_print(hass_storage)
-    printer.state.set("running")
-    server_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(server_entry.entry_id)
-    await hass.async_block_till_done()
-    return server_entry
 
 
 @pytest.fixture

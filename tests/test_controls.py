@@ -19,30 +19,13 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.obico.const import CONF_FRAME_ENTITY
 from custom_components.obico.coordinator import storage_key
-from tests.conftest import PRINTER_ID, next_poll, seed_print
+from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer, make_png
 
 DETECTION = "switch.x1c_detection"
 DETECTION_STATE = "sensor.x1c_detection_state"
 FAILURE = "binary_sensor.x1c_failure"
-SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
-
-
-@pytest.fixture
-async def printing_entry(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    server_entry: MockConfigEntry,
-    printer: FakePrinter,
-) -> MockConfigEntry:
-    """A printer a hundred calm frames into a print."""
-    seed_print(hass_storage)
-    printer.state.set("running")
-    server_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(server_entry.entry_id)
-    await hass.async_block_till_done()
-    return server_entry
 
 
 async def test_switching_detection_off_stops_watching_across_restarts(

@@ -22,14 +22,12 @@ from custom_components.obico.const import (
     EVENT_WARNING,
 )
 from custom_components.obico.coordinator import PrinterCoordinator
-from tests.conftest import INTERVAL, next_poll
+from tests.conftest import CLEAN, INTERVAL, SPAGHETTI, next_poll
 from tests.fakes import JOB, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
 DETECTION_STATE = "sensor.x1c_detection_state"
 FRAMES = "sensor.x1c_frames_analyzed"
-SPAGHETTI = [["failure", 0.9, [10.0, 10.0, 50.0, 50.0]]] * 3
-CLEAN = [["failure", 0.1, [10.0, 10.0, 5.0, 5.0]]]
 
 
 def state_of(hass: HomeAssistant, entity_id: str) -> str:

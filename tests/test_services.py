@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
@@ -14,30 +12,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.obico.const import CONF_PAUSE_ENTITY, DOMAIN
-from tests.conftest import PRINTER_ID, next_poll, seed_print
+from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
 FAILURE = "binary_sensor.x1c_failure"
 DETECTION_STATE = "sensor.x1c_detection_state"
 FRAMES = "sensor.x1c_frames_analyzed"
-SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
-
-
-@pytest.fixture
-async def printing_entry(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    server_entry: MockConfigEntry,
-    printer: FakePrinter,
-) -> MockConfigEntry:
-    """A printer a hundred calm frames into a print."""
-    seed_print(hass_storage)
-    printer.state.set("running")
-    server_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(server_entry.entry_id)
-    await hass.async_block_till_done()
-    return server_entry
 
 
 def printer_device(hass: HomeAssistant) -> str:

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .alerts import Feedback
 from .coordinator import ObicoConfigEntry, PrinterCoordinator
-from .entity import ObicoPrinterEntity
+from .entity import ObicoPrinterEntity, add_printer_entities
 
 PARALLEL_UPDATES = 0
 
@@ -43,11 +43,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the buttons of every printer."""
-    for subentry_id, coordinator in entry.runtime_data.printers.items():
-        async_add_entities(
-            [ObicoButton(coordinator, description) for description in BUTTONS],
-            config_subentry_id=subentry_id,
-        )
+    add_printer_entities(
+        entry,
+        async_add_entities,
+        lambda printer: [ObicoButton(printer, description) for description in BUTTONS],
+    )
 
 
 class ObicoButton(ObicoPrinterEntity, ButtonEntity):

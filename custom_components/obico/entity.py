@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import PrinterCoordinator
+from .coordinator import ObicoConfigEntry, PrinterCoordinator
+
+
+def add_printer_entities(
+    entry: ObicoConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities_of: Callable[[PrinterCoordinator], Iterable[Entity]],
+) -> None:
+    """Add a platform's entities of every printer, each under its subentry."""
+    for subentry_id, printer in entry.runtime_data.printers.items():
+        async_add_entities(entities_of(printer), config_subentry_id=subentry_id)
 
 
 class ObicoPrinterEntity(CoordinatorEntity[PrinterCoordinator]):

@@ -19,7 +19,7 @@ from homeassistant.helpers.typing import StateType
 
 from .const import DetectionState
 from .coordinator import ObicoConfigEntry, PrinterSnapshot
-from .entity import ObicoPrinterEntity
+from .entity import ObicoPrinterEntity, add_printer_entities
 
 PARALLEL_UPDATES = 0
 
@@ -83,11 +83,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of every printer."""
-    for subentry_id, coordinator in entry.runtime_data.printers.items():
-        async_add_entities(
-            [ObicoSensor(coordinator, description) for description in SENSORS],
-            config_subentry_id=subentry_id,
-        )
+    add_printer_entities(
+        entry,
+        async_add_entities,
+        lambda printer: [ObicoSensor(printer, description) for description in SENSORS],
+    )
 
 
 class ObicoSensor(ObicoPrinterEntity, SensorEntity):

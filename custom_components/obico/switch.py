@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ObicoConfigEntry
-from .entity import ObicoPrinterEntity
+from .entity import ObicoPrinterEntity, add_printer_entities
 
 PARALLEL_UPDATES = 0
 
@@ -27,11 +27,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the detection switch of every printer."""
-    for subentry_id, coordinator in entry.runtime_data.printers.items():
-        async_add_entities(
-            [ObicoDetectionSwitch(coordinator, DETECTION)],
-            config_subentry_id=subentry_id,
-        )
+    add_printer_entities(
+        entry,
+        async_add_entities,
+        lambda printer: [ObicoDetectionSwitch(printer, DETECTION)],
+    )
 
 
 class ObicoDetectionSwitch(ObicoPrinterEntity, SwitchEntity):
