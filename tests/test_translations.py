@@ -1,0 +1,103 @@
+"""Every form field, error, entity, state and service is translated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+import voluptuous as vol
+import yaml
+
+from custom_components.obico import config_flow
+from custom_components.obico.alerts import Action
+from custom_components.obico.const import PRINTER_PRESETS, DetectionState
+
+INTEGRATION = Path(config_flow.__file__).parent
+STRINGS: dict[str, Any] = json.loads(
+    (INTEGRATION / "translations" / "en.json").read_text()
+)
+SOURCE = "\n".join(path.read_text() for path in INTEGRATION.glob("*.py"))
+
+
+def _fields(schema: vol.Schema) -> set[str]:
+    return {str(key) for key in schema.schema}
+
+
+def _assert_step(step: dict[str, Any], fields: set[str]) -> None:
+    assert step["title"]
+    assert set(step["data"]) == fields
+    assert set(step["data_description"]) == fields
+    assert all(step["data"].values())
+    assert all(step["data_description"].values())
+
+
+def test_server_forms_are_translated() -> None:
+    """The server's forms label and describe every field."""
+    steps = STRINGS["config"]["step"]
+    server_fields = _fields(config_flow._SERVER_SCHEMA)
+    _assert_step(steps["user"], server_fields)
+    _assert_step(steps["reconfigure"], server_fields)
+    _assert_step(steps["reauth_confirm"], _fields(config_flow._TOKEN_SCHEMA))
+
+
+def test_printer_forms_are_translated(hass: HomeAssistant) -> None:
+    """The printer's forms label and describe every field."""
+    steps = STRINGS["config_subentries"]["printer"]["step"]
+    printer_fields = _fields(config_flow._printer_schema(hass, []))
+    _assert_step(steps["printer"], printer_fields)
+    _assert_step(steps["reconfigure"], printer_fields)
+    _assert_step(steps["user"], {"preset"})
+
+
+def test_every_error_and_abort_the_code_uses_is_translated() -> None:
+    """A form error or abort reason in the code has a message."""
+    used = set(re.findall(r'ServerCheckError\(\s*"(\w+)"', SOURCE))
+    used |= set(re.findall(r'errors\[[A-Z_]+\] = "(\w+)"', SOURCE))
+    server = STRINGS["config"]["error"]
+    printer = STRINGS["config_subentries"]["printer"]["error"]
+    assert used <= set(server) | set(printer)
+    assert "frame_unreachable" in server
+    assert "{frame_url}" in server["frame_unreachable"]
+
+
+def test_selectors_are_translated() -> None:
+    """Every option of the translated selectors has a label."""
+    selectors = STRINGS["selector"]
+    assert set(selectors["preset"]["options"]) == set(PRINTER_PRESETS)
+    assert set(selectors["action"]["options"]) == {action.value for action in Action}
+    assert set(selectors["feedback"]["options"]) == {"not_a_failure", "failed"}
+
+
+def test_entities_and_states_are_translated() -> None:
+    """Every entity has a name; every detection state has a label and an icon."""
+    entities = STRINGS["entity"]
+    states = entities["sensor"]["detection_state"]["state"]
+    assert set(states) == {state.value for state in DetectionState}
+    icons = json.loads((INTEGRATION / "icons.json").read_text())["entity"]
+    assert set(icons["sensor"]["detection_state"]["state"]) == set(states)
+    for platform, keys in entities.items():
+        assert set(keys) == set(icons[platform]), platform
+        assert all(entity["name"] for entity in keys.values())
+
+
+def test_services_are_translated_and_described() -> None:
+    """Each service in services.yaml has a name, a description and its fields."""
+    services = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+    strings = STRINGS["services"]
+    assert set(services) == set(strings)
+    for name, service in services.items():
+        assert strings[name]["name"]
+        assert strings[name]["description"]
+        assert set(service.get("fields", {})) == set(strings[name].get("fields", {}))
+
+
+def test_exceptions_the_code_raises_are_translated() -> None:
+    """Every translation_key given to an exception has a message."""
+    used = set(re.findall(r'translation_key="(\w+)"', SOURCE))
+    entity_keys = {key for keys in STRINGS["entity"].values() for key in keys}
+    known = set(STRINGS["exceptions"]) | set(STRINGS["issues"])
+    assert used - entity_keys <= known
+    assert "no_printer_targeted" in used
