@@ -112,13 +112,13 @@ class FakeObicoMlServer:
         """Queue the detections of the next successful calls, one list per call."""
         self._script.extend(frames)
 
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1, on a free port unless told which (for a restart)."""
         app = web.Application()
         app.router.add_get("/hc/", self._health)
         app.router.add_get("/p/", self._predict)
         self._session = aiohttp.ClientSession(timeout=FETCH_TIMEOUT)
-        self._runner, self.url = await _start_app(app)
+        self._runner, self.url = await _start_app(app, port)
 
     async def stop(self) -> None:
         """Close the listening socket, the handlers and the fetch session."""
@@ -281,12 +281,12 @@ class FrameHost:
         )
 
 
-async def _start_app(app: web.Application) -> tuple[web.AppRunner, str]:
+async def _start_app(app: web.Application, port: int = 0) -> tuple[web.AppRunner, str]:
     # A short shutdown timeout: a test that gave up on a slow request should
     # not wait a minute for its handler when the server stops.
     runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     server = site._server
     assert isinstance(server, asyncio.Server)

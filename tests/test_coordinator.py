@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -255,7 +256,7 @@ async def test_ml_faults_never_act_and_recover_by_themselves(
     assert coordinator_of(loaded_entry).update_interval == timedelta(seconds=INTERVAL)
 
 
-async def test_ml_server_down_is_reported(
+async def test_ml_server_down_is_reported_and_recovers(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ml_server: FakeObicoMlServer,
@@ -263,7 +264,9 @@ async def test_ml_server_down_is_reported(
     printer: FakePrinter,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A server that refuses connections is ml_unavailable, logged once."""
+    """A server that refuses connections is ml_unavailable, logged once; it returns."""
+    caplog.set_level(logging.INFO, logger="custom_components.obico")
+    port = int(ml_server.url.rsplit(":", 1)[1])
     await ml_server.stop()
     await start_print(hass, printer)
     for _ in range(3):
@@ -271,6 +274,12 @@ async def test_ml_server_down_is_reported(
     assert state_of(hass, DETECTION_STATE) == "ml_unavailable"
     assert printer.state.pause_presses == 0
     assert caplog.text.count("the Obico ML server failed") == 1
+
+    await ml_server.start(port)
+    await next_poll(hass, freezer, 301)
+    assert state_of(hass, DETECTION_STATE) == "warming_up"
+    assert state_of(hass, FRAMES) == "1"
+    assert "X1C: analysing frames again" in caplog.text
 
 
 async def test_backoff_doubles_up_to_five_minutes(
