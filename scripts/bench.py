@@ -86,7 +86,7 @@ from custom_components.obico.frames import (
     frame_path,
 )
 from custom_components.obico.prediction import PredictionState, should_pause, update
-from tests.obico_ml_server import FakeObicoMlServer
+from tests.obico_ml_server import FakeObicoMlServer, failing_print
 
 TOKEN = "bench-ml-token"
 PRINTERS_AT_SCALE = 50
@@ -859,23 +859,6 @@ def memory_rows(
 
 
 # 5. Decision to pause command
-
-
-def failing_print(frames: int) -> list[list[list[object]]]:
-    """A print that goes well for 40 frames, then turns into spaghetti."""
-    script: list[list[list[object]]] = []
-    for frame in range(1, frames + 1):
-        if frame <= 40:
-            script.append([["failure", 0.1, [320.0, 240.0, 60.0, 40.0]]])
-            continue
-        confidence = min(0.9, 0.05 * (frame - 40))
-        script.append(
-            [
-                ["failure", confidence, [100.0 * box, 200.0, 50.0, 40.0]]
-                for box in (1, 2, 3)
-            ]
-        )
-    return script
 
 
 def failing_prints(prints: int) -> tuple[list[list[list[object]]], list[int]]:

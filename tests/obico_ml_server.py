@@ -314,3 +314,20 @@ def _make_image(
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, format=image_format)
     return buffer.getvalue()
+
+
+def failing_print(frames: int) -> list[list[list[object]]]:
+    """Detections of a print that goes well for 40 frames, then turns into spaghetti."""
+    script: list[list[list[object]]] = []
+    for frame in range(1, frames + 1):
+        if frame <= 40:
+            script.append([["failure", 0.1, [320.0, 240.0, 60.0, 40.0]]])
+            continue
+        confidence = min(0.9, 0.05 * (frame - 40))
+        script.append(
+            [
+                ["failure", confidence, [100.0 * box, 200.0, 50.0, 40.0]]
+                for box in (1, 2, 3)
+            ]
+        )
+    return script

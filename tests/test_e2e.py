@@ -6,8 +6,6 @@ Bearer token and answers scripted detections. Only time is patched.
 
 from __future__ import annotations
 
-from typing import Any
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
@@ -38,31 +36,14 @@ from custom_components.obico.const import (
 from custom_components.obico.prediction import PredictionState, should_pause, update
 from tests.conftest import TOKEN, next_poll
 from tests.fakes import CAMERA, PAUSE_BUTTON, PRINT_STATE, FakePrinter
-from tests.obico_ml_server import FakeObicoMlServer
+from tests.obico_ml_server import FakeObicoMlServer, failing_print
 
 FAILURE = "binary_sensor.x1c_failure"
 DETECTION_STATE = "sensor.x1c_detection_state"
 FRAMES = "sensor.x1c_frames_analyzed"
 
 
-def failing_print(frames: int) -> list[list[list[Any]]]:
-    """A print that goes well for 40 frames, then turns into spaghetti."""
-    script: list[list[list[Any]]] = []
-    for frame in range(1, frames + 1):
-        if frame <= 40:
-            script.append([["failure", 0.1, [320.0, 240.0, 60.0, 40.0]]])
-            continue
-        confidence = min(0.9, 0.05 * (frame - 40))
-        script.append(
-            [
-                ["failure", confidence, [100.0 * box, 200.0, 50.0, 40.0]]
-                for box in (1, 2, 3)
-            ]
-        )
-    return script
-
-
-def first_pause_frame(script: list[list[list[Any]]], sensitivity: float) -> int:
+def first_pause_frame(script: list[list[list[object]]], sensitivity: float) -> int:
     """The frame at which Obico's own math says to pause."""
     state = PredictionState()
     for frame, detections in enumerate(script, start=1):
