@@ -69,6 +69,7 @@ from .const import (
 )
 from .frames import FrameStore, frame_path, redact_frame_urls
 from .prediction import (
+    INIT_SAFE_FRAME_NUM,
     PredictionState,
     normalized_p,
     should_alert,
@@ -239,7 +240,9 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         if self._follow_print_state(new_state.state if new_state else None):
             self.async_set_updated_data(self._snapshot())
             if self.phase is Phase.PRINTING:
-                self.hass.async_create_task(self.async_request_refresh())
+                self.config_entry.async_create_task(
+                    self.hass, self.async_request_refresh(), "obico first frame"
+                )
 
     @callback
     def _async_job_changed(self, event: Event[EventStateChangedData]) -> None:
@@ -263,12 +266,11 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         if not value or value in _TRANSIENT_STATES or value == self.job:
             return False
         previous, self.job = self.job, value
-        if previous is not None and self.phase in (Phase.PRINTING, Phase.PAUSED):
-            self._start_new_print()
-            self._save_soon()
-            return True
         self._save_soon()
-        return False
+        if previous is None or self.phase not in (Phase.PRINTING, Phase.PAUSED):
+            return False
+        self._start_new_print()
+        return True
 
     def _start_new_print(self) -> None:
         LOGGER.debug("%s: a new print started", self.printer.name)
@@ -497,7 +499,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             return DetectionState.MUTED
         if self._fault is not None:
             return self._fault
-        if self.prediction.current_frame_num < 30:
+        if self.prediction.current_frame_num < INIT_SAFE_FRAME_NUM:
             return DetectionState.WARMING_UP
         return DetectionState(self.level().value)
 
