@@ -338,7 +338,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         if never_fetched:
             # Servers built before 2024 answer [] without saying that they could
             # not fetch the frame; an unfetched frame proves it.
-            raise ObicoFrameError("The ML server answered without fetching the frame")
+            raise ObicoFrameError("the ML server answered without fetching the frame")
         return detections
 
     def frame_base_url(self) -> str:
