@@ -46,6 +46,7 @@ from tests.fakes import (
     PRINT_STATE,
     FakeCamera,
     FakePauseButton,
+    FakePauseSwitch,
     FakePowerSwitch,
     FakePrinter,
     PrinterState,
@@ -116,7 +117,9 @@ async def printer(hass: HomeAssistant, ha_url: str) -> FakePrinter:
     camera = FakeCamera()
     setup_test_component_platform(hass, "camera", [camera])
     setup_test_component_platform(hass, "button", [FakePauseButton(state)])
-    setup_test_component_platform(hass, "switch", [FakePowerSwitch(state)])
+    setup_test_component_platform(
+        hass, "switch", [FakePowerSwitch(state), FakePauseSwitch(state)]
+    )
     for domain in ("camera", "button", "switch"):
         assert await async_setup_component(hass, domain, {domain: {"platform": "test"}})
     await hass.async_block_till_done()

@@ -22,6 +22,7 @@ CAMERA = "camera.workshop_cam"
 PRINT_STATE = "sensor.x1c_print_status"
 PAUSE_BUTTON = "button.x1c_pause"
 POWER_SWITCH = "switch.x1c_power"
+PAUSE_SWITCH = "switch.x1c_pause_switch"
 JOB = "sensor.x1c_task_name"
 
 
@@ -111,6 +112,31 @@ class FakePowerSwitch(SwitchEntity):
         if self.printer.power_switch_broken:
             raise HomeAssistantError("plug unreachable")
         self.printer.power_offs += 1
+        self._attr_is_on = False
+        self.async_write_ha_state()
+
+
+class FakePauseSwitch(SwitchEntity):
+    """A printer integration that pauses through a switch (on = paused)."""
+
+    _attr_name = "X1C pause switch"
+    _attr_unique_id = "x1c_pause_switch"
+    _attr_is_on = False
+
+    def __init__(self, printer: PrinterState) -> None:
+        """Switch through to the printer."""
+        self.printer = printer
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Pause the printer."""
+        self.printer.pause_presses += 1
+        self.printer.set("pause")
+        self._attr_is_on = True
+        self.async_write_ha_state()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Resume the printer."""
+        self.printer.set("running")
         self._attr_is_on = False
         self.async_write_ha_state()
 

@@ -35,7 +35,7 @@ from custom_components.obico.prediction import (
     update,
 )
 from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll, seed_print
-from tests.fakes import POWER_SWITCH, PRINT_STATE, FakePrinter
+from tests.fakes import PAUSE_SWITCH, POWER_SWITCH, PRINT_STATE, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
 FAILURE = "binary_sensor.x1c_failure"
@@ -270,6 +270,23 @@ async def test_a_script_can_pause_the_printer(
     await next_poll(hass, freezer)
     await next_poll(hass, freezer)
     assert printer.state.value == "pause"
+    assert hass.states.get(DETECTION_STATE).state == "paused"
+
+
+@pytest.mark.parametrize("printer_overrides", [{CONF_PAUSE_ENTITY: PAUSE_SWITCH}])
+async def test_a_switch_can_pause_the_printer(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """A pause switch is turned on, once."""
+    ml_server.script(*([SPAGHETTI] * 10))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    assert printer.state.pause_presses == 1
+    assert hass.states.get(PAUSE_SWITCH).state == STATE_ON
     assert hass.states.get(DETECTION_STATE).state == "paused"
 
 
