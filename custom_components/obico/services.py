@@ -21,6 +21,7 @@ from .api import Detection, ObicoError
 from .const import DOMAIN
 from .coordinator import ObicoConfigEntry, PrinterCoordinator
 from .frames import redact_frame_urls
+from .prediction import sum_p
 
 SERVICE_PAUSE_PRINT = "pause_print"
 SERVICE_ACKNOWLEDGE = "acknowledge"
@@ -107,7 +108,7 @@ async def _async_analyze_now(call: ServiceCall) -> ServiceResponse:
         detections = await _async_analyze(printer)
         results[printer.device_id() or printer.subentry_id] = {
             "printer": printer.printer.name,
-            "p": round(sum(detection.confidence for detection in detections), 4),
+            "p": round(sum_p(detections), 4),
             "detections": [_detection_dict(detection) for detection in detections],
         }
     return {"printers": results}
