@@ -34,7 +34,6 @@ from multiprocessing.connection import Connection
 import os
 from pathlib import Path
 import platform
-import socket
 import statistics
 import sys
 import tempfile
@@ -86,7 +85,7 @@ from custom_components.obico.frames import (
     frame_path,
 )
 from custom_components.obico.prediction import PredictionState, should_pause, update
-from tests.obico_ml_server import FakeObicoMlServer, failing_print
+from tests.obico_ml_server import FakeObicoMlServer, failing_print, free_port
 
 TOKEN = "bench-ml-token"
 PRINTERS_AT_SCALE = 50
@@ -331,14 +330,6 @@ async def set_up(hass: HomeAssistant, domain: str, config: dict[str, Any]) -> No
     """Set up an integration; raise if it fails."""
     if not await async_setup_component(hass, domain, config):
         raise RuntimeError(f"{domain} did not set up")
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def add_entities(hass: HomeAssistant) -> tuple[list[BenchCamera], PauseButton]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import timedelta
-import socket
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -51,7 +50,7 @@ from tests.fakes import (
     FakePrinter,
     PrinterState,
 )
-from tests.obico_ml_server import FakeObicoMlServer
+from tests.obico_ml_server import FakeObicoMlServer, free_port
 
 # What the ML server answers for a print gone wrong, and for a clean one.
 SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
@@ -91,17 +90,10 @@ async def ml_server(socket_enabled: None) -> AsyncGenerator[FakeObicoMlServer]:
     await server.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def ha_url(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[str]:
     """Home Assistant's HTTP server, answering on a real loopback port."""
-    port = _free_port()
+    port = free_port()
     assert await async_setup_component(
         hass, "http", {"http": {"server_host": ["127.0.0.1"], "server_port": port}}
     )
@@ -252,3 +244,18 @@ def seed_print(
         },
     }
     return state
+
+
+async def reach_pause_level(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    answers: int = 10,
+) -> None:
+    """Turn a calm seeded print into spaghetti: Obico's pause level at frame 2.
+
+    The ML server then has ``answers`` spaghetti answers queued in all.
+    """
+    ml_server.script(*([SPAGHETTI] * answers))
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)

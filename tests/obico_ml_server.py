@@ -12,6 +12,7 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass
 import io
+import socket
 import time
 
 import aiohttp
@@ -331,3 +332,11 @@ def failing_print(frames: int) -> list[list[list[object]]]:
             ]
         )
     return script
+
+
+def free_port() -> int:
+    """Return a TCP port of 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -13,7 +13,6 @@ import json
 import os
 from pathlib import Path
 import signal
-import socket
 import sys
 
 from homeassistant.config_entries import ConfigSubentryDataWithId
@@ -37,18 +36,11 @@ from custom_components.obico.const import (
 )
 from custom_components.obico.coordinator import storage_key
 from tests.conftest import TOKEN
-from tests.obico_ml_server import FakeObicoMlServer, FrameHost, make_jpeg
+from tests.obico_ml_server import FakeObicoMlServer, FrameHost, free_port, make_jpeg
 
 REPO = Path(__file__).resolve().parents[1]
 PRINTER_ID = "01JREALHASSPRINTER00000000"
 STARTUP_TIMEOUT = 180  # a cold start imports much of Home Assistant
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _write_config(config: Path, port: int, camera_url: str, ml_url: str) -> None:
@@ -143,7 +135,7 @@ async def test_real_home_assistant_analyses_frames(
     picture = make_jpeg(640, 480)
     camera_url = frame_host.serve("/snapshot.jpg", picture)
     config = tmp_path / "config"
-    _write_config(config, _free_port(), camera_url, ml_server.url)
+    _write_config(config, free_port(), camera_url, ml_server.url)
 
     process = await asyncio.create_subprocess_exec(
         sys.executable,
