@@ -34,7 +34,13 @@ from custom_components.obico.prediction import (
     should_pause,
     update,
 )
-from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll, seed_print
+from tests.conftest import (
+    PRINTER_ID,
+    SPAGHETTI,
+    next_poll,
+    reach_pause_level,
+    seed_print,
+)
 from tests.fakes import PAUSE_SWITCH, POWER_SWITCH, PRINT_STATE, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
@@ -181,9 +187,7 @@ async def test_printer_that_will_not_pause_is_retried_once_then_reported(
 ) -> None:
     """No confirmation within 60 s: one retry, then a repair issue and a notification."""
     printer.state.obeys_pause = False
-    ml_server.script(*([SPAGHETTI] * 30))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server, 30)
     assert printer.state.pause_presses == 1
 
     await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
@@ -230,9 +234,7 @@ async def test_pause_confirmed_on_the_retry_clears_an_old_issue(
         translation_key="pause_not_confirmed",
     )
     printer.state.obeys_pause = False
-    ml_server.script(*([SPAGHETTI] * 10))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server)
     printer.state.obeys_pause = True
     await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
 
@@ -266,9 +268,7 @@ async def test_a_script_can_pause_the_printer(
     server_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(server_entry.entry_id)
     await hass.async_block_till_done()
-    ml_server.script(*([SPAGHETTI] * 10))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server)
     assert printer.state.value == "pause"
     assert hass.states.get(DETECTION_STATE).state == "paused"
 
@@ -282,9 +282,7 @@ async def test_a_switch_can_pause_the_printer(
     printer: FakePrinter,
 ) -> None:
     """A pause switch is turned on, once."""
-    ml_server.script(*([SPAGHETTI] * 10))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server)
     assert printer.state.pause_presses == 1
     assert hass.states.get(PAUSE_SWITCH).state == STATE_ON
     assert hass.states.get(DETECTION_STATE).state == "paused"
@@ -299,9 +297,7 @@ async def test_pause_and_off_cuts_power_after_the_delay(
     printer: FakePrinter,
 ) -> None:
     """Power goes off after the configured delay, not before."""
-    ml_server.script(*([SPAGHETTI] * 10))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server)
     assert printer.state.value == "pause"
 
     await next_poll(hass, freezer, 100)
@@ -320,9 +316,7 @@ async def test_not_a_failure_calls_off_the_power_cut(
     printer: FakePrinter,
 ) -> None:
     """Acknowledging 'not a failure' before the delay keeps the printer on."""
-    ml_server.script(*([SPAGHETTI] * 10))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server)
     await hass.services.async_call(
         DOMAIN,
         "acknowledge",
@@ -367,9 +361,7 @@ async def test_a_pause_button_that_fails_is_retried_then_reported(
 ) -> None:
     """A pause entity that raises counts as a failed attempt, never a crash."""
     printer.state.pause_button_broken = True
-    ml_server.script(*([SPAGHETTI] * 10))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server)
     await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
     await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
 
@@ -390,9 +382,7 @@ async def test_a_power_switch_that_fails_is_reported(
 ) -> None:
     """The user learns that the power is still on."""
     printer.state.power_switch_broken = True
-    ml_server.script(*([SPAGHETTI] * 10))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server)
     await next_poll(hass, freezer, 121)
 
     [notification] = notifications(hass).values()
@@ -419,9 +409,7 @@ async def test_a_notify_service_that_fails_does_not_stop_the_alert(
         raise HomeAssistantError("phone unreachable")
 
     hass.services.async_register("notify", "my_phone", _phone_unreachable)
-    ml_server.script(*([SPAGHETTI] * 10))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server)
 
     [notification] = notifications(hass).values()
     assert notification["title"] == "Failure detected on X1C"

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.obico.const import CONF_FRAME_ENTITY
 from custom_components.obico.coordinator import storage_key
-from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll
+from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll, reach_pause_level
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer, make_png
 
@@ -68,9 +68,7 @@ async def test_not_a_failure_button(
     printing_entry: MockConfigEntry,
 ) -> None:
     """The button acknowledges the alert as not a failure."""
-    ml_server.script(*([SPAGHETTI] * 5))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server, 5)
     assert hass.states.get(FAILURE).state == STATE_ON
 
     await hass.services.async_call(

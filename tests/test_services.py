@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.obico.const import CONF_PAUSE_ENTITY, DOMAIN
-from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll
+from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll, reach_pause_level
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
@@ -137,9 +137,7 @@ async def test_acknowledge_not_a_failure_clears_the_failure(
     printer: FakePrinter,
 ) -> None:
     """The user's 'not a failure' turns the sensor off and re-arms alerts."""
-    ml_server.script(*([SPAGHETTI] * 5))
-    await next_poll(hass, freezer)
-    await next_poll(hass, freezer)
+    await reach_pause_level(hass, freezer, ml_server, 5)
     assert hass.states.get(FAILURE).state == STATE_ON
 
     await hass.services.async_call(
