@@ -52,6 +52,8 @@ from tests.fakes import (
 )
 from tests.obico_ml_server import FakeObicoMlServer, free_port
 
+pytest_plugins = ["tests.deprecation_guard"]
+
 # What the ML server answers for a print gone wrong, and for a clean one.
 SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
 CLEAN: list[list[Any]] = [["failure", 0.1, [10.0, 10.0, 5.0, 5.0]]]
@@ -64,19 +66,6 @@ PRINTER_ID = "01JPRINTERX1C0000000000000"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components/."""
-
-
-@pytest.fixture(autouse=True)
-def fail_on_deprecation_reports(caplog: pytest.LogCaptureFixture) -> Any:
-    """Fail any test in which Home Assistant reports our code for deprecated use."""
-    yield
-    reports = [
-        record.getMessage()
-        for record in caplog.get_records("call")
-        if "custom integration 'obico'" in record.getMessage()
-        or ("deprecat" in record.getMessage().lower() and "obico" in record.name)
-    ]
-    assert not reports, reports
 
 
 @pytest.fixture
