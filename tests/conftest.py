@@ -9,6 +9,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -109,6 +110,20 @@ async def printer(hass: HomeAssistant, ha_url: str) -> FakePrinter:
     assert hass.states.get(POWER_SWITCH) is not None
     state.set("idle")
     return FakePrinter(state=state, camera=camera)
+
+
+def printer_device(hass: HomeAssistant) -> dr.DeviceEntry | None:
+    """The test printer's device, if it is registered."""
+    registry = dr.async_get(hass)
+    devices = (
+        device
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+    )
+    identifier = (DOMAIN, PRINTER_ID)
+    return next(
+        (device for device in devices if identifier in device.identifiers), None
+    )
 
 
 def printer_data(**overrides: Any) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.obico.const import DOMAIN
 from custom_components.obico.coordinator import storage_key
-from tests.conftest import PRINTER_ID, next_poll
+from tests.conftest import PRINTER_ID, next_poll, printer_device
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
@@ -76,7 +75,7 @@ async def test_removing_a_printer_removes_its_device_and_state(
 
     assert loaded_entry.state is ConfigEntryState.LOADED
     assert loaded_entry.runtime_data.printers == {}
-    assert device_registry.async_get_device({(DOMAIN, PRINTER_ID)}) is None
+    assert printer_device(hass) is None
     assert entity_registry.async_get(FAILURE) is None
     assert storage_key(PRINTER_ID) not in hass_storage
 
@@ -103,7 +102,7 @@ async def test_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """The printer's device and entities, as a user first sees them."""
-    device = device_registry.async_get_device({(DOMAIN, PRINTER_ID)})
+    device = printer_device(hass)
     assert device == snapshot(name="device", exclude=_volatile)
     entries = sorted(
         er.async_entries_for_config_entry(entity_registry, loaded_entry.entry_id),

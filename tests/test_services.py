@@ -6,13 +6,18 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.obico.const import CONF_PAUSE_ENTITY, DOMAIN
-from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll, reach_pause_level
+from tests.conftest import (
+    PRINTER_ID,
+    SPAGHETTI,
+    next_poll,
+    printer_device,
+    reach_pause_level,
+)
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
@@ -21,9 +26,9 @@ DETECTION_STATE = "sensor.x1c_detection_state"
 FRAMES = "sensor.x1c_frames_analyzed"
 
 
-def printer_device(hass: HomeAssistant) -> str:
+def printer_device_id(hass: HomeAssistant) -> str:
     """The device id of the test printer."""
-    device = dr.async_get(hass).async_get_device({(DOMAIN, PRINTER_ID)})
+    device = printer_device(hass)
     assert device is not None
     return device.id
 
@@ -35,7 +40,7 @@ async def test_analyze_now_returns_detections_without_counting_the_frame(
 ) -> None:
     """One frame, analysed on demand; the print's statistics stay as they were."""
     ml_server.script([["failure", 0.42, [10.0, 20.0, 30.0, 40.0]]])
-    device_id = printer_device(hass)
+    device_id = printer_device_id(hass)
     response = await hass.services.async_call(
         DOMAIN,
         "analyze_now",
@@ -73,7 +78,7 @@ async def test_analyze_now_by_entity(
     )
     assert response == {
         "printers": {
-            printer_device(hass): {"printer": "X1C", "p": 0.0, "detections": []}
+            printer_device_id(hass): {"printer": "X1C", "p": 0.0, "detections": []}
         }
     }
 
@@ -143,7 +148,7 @@ async def test_acknowledge_not_a_failure_clears_the_failure(
     await hass.services.async_call(
         DOMAIN,
         "acknowledge",
-        {"device_id": printer_device(hass), "feedback": "not_a_failure"},
+        {"device_id": printer_device_id(hass), "feedback": "not_a_failure"},
         blocking=True,
     )
     assert hass.states.get(FAILURE).state == STATE_OFF
@@ -203,7 +208,7 @@ async def test_pause_print_presses_the_pause_entity(
 ) -> None:
     """A manual pause uses the same pause entity and check."""
     await hass.services.async_call(
-        DOMAIN, "pause_print", {"device_id": printer_device(hass)}, blocking=True
+        DOMAIN, "pause_print", {"device_id": printer_device_id(hass)}, blocking=True
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert printer.state.pause_presses == 1

@@ -505,8 +505,17 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
 
     def device_id(self) -> str | None:
         """The device registry id of this printer."""
-        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.subentry_id)})
-        return device.id if device else None
+        # Looked up among the entry's own devices: identifiers are unique per
+        # config entry only, and Home Assistant 2026.10 deprecates the global
+        # async_get_device for that reason.
+        identifier = (DOMAIN, self.subentry_id)
+        devices = dr.async_entries_for_config_entry(
+            dr.async_get(self.hass), self.config_entry.entry_id
+        )
+        return next(
+            (device.id for device in devices if identifier in device.identifiers),
+            None,
+        )
 
     def entity_id_of(self, platform: str, key: str) -> str | None:
         """The entity id of one of this printer's entities."""

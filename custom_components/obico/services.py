@@ -13,7 +13,10 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
-from homeassistant.helpers.service import async_extract_referenced_entity_ids
+from homeassistant.helpers.target import (
+    TargetSelection,
+    async_extract_referenced_entity_ids,
+)
 import voluptuous as vol
 
 from .alerts import Feedback
@@ -59,7 +62,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
 def _targeted_printers(call: ServiceCall) -> list[PrinterCoordinator]:
     """The printers whose devices or entities the call aims at."""
     hass = call.hass
-    selected = async_extract_referenced_entity_ids(hass, call)
+    selected = async_extract_referenced_entity_ids(hass, TargetSelection(call.data))
     device_ids = set(selected.referenced_devices)
     registry = er.async_get(hass)
     for entity_id in selected.referenced | selected.indirectly_referenced:
