@@ -17,6 +17,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     setup_test_component_platform,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.obico.alerts import AlertState
 from custom_components.obico.const import (
@@ -51,6 +53,7 @@ from tests.fakes import (
     FakePrinter,
     PrinterState,
 )
+from tests.http_server import async_start_http
 from tests.obico_ml_server import FakeObicoMlServer, free_port
 
 pytest_plugins = ["tests.deprecation_guard"]
@@ -70,6 +73,17 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshot format, kept in tests/snapshots/, on every release.
+
+    The plugin overrides syrupy's fixture the same way, but with syrupy 6 (the
+    newest plugin's) the override is not the one pytest picks, and syrupy's own
+    format and folder are used instead. A conftest fixture always wins.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
 async def ml_server(socket_enabled: None) -> AsyncGenerator[FakeObicoMlServer]:
     """A loopback Obico ML API that wants a token."""
     server = FakeObicoMlServer(token=TOKEN)
@@ -84,10 +98,7 @@ async def ml_server(socket_enabled: None) -> AsyncGenerator[FakeObicoMlServer]:
 async def ha_url(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[str]:
     """Home Assistant's HTTP server, answering on a real loopback port."""
     port = free_port()
-    assert await async_setup_component(
-        hass, "http", {"http": {"server_host": ["127.0.0.1"], "server_port": port}}
-    )
-    await hass.http.start()
+    await async_start_http(hass, port)
     yield f"http://127.0.0.1:{port}"
     await hass.http.stop()
 

@@ -25,6 +25,7 @@ from custom_components.obico.const import (
 from custom_components.obico.coordinator import PrinterCoordinator
 from tests.conftest import CLEAN, INTERVAL, SPAGHETTI, next_poll
 from tests.fakes import JOB, FakePrinter
+from tests.http_server import async_resume_http
 from tests.obico_ml_server import FakeObicoMlServer
 
 DETECTION_STATE = "sensor.x1c_detection_state"
@@ -179,14 +180,6 @@ async def test_a_new_job_name_starts_a_new_print(
     assert state_of(hass, FRAMES) == "1"
 
 
-async def _stop_ha_http(hass: HomeAssistant) -> None:
-    await hass.http.stop()
-
-
-async def _start_ha_http(hass: HomeAssistant) -> None:
-    await hass.http.start()
-
-
 def _set_mode(mode: str) -> Any:
     async def apply(server: FakeObicoMlServer, hass: HomeAssistant) -> None:
         server.mode = mode
@@ -206,7 +199,7 @@ async def _cut_ha_off(server: FakeObicoMlServer, hass: HomeAssistant) -> None:
 
 
 async def _reconnect_ha(server: FakeObicoMlServer, hass: HomeAssistant) -> None:
-    await hass.http.start()
+    await async_resume_http(hass)
 
 
 FAULTS = {

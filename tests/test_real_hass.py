@@ -1,8 +1,11 @@
-"""A real `hass` process, started the way scripts/develop starts it.
+"""A real `hass` process, set up as a user sets it up, on each leg's release.
 
-It loads the integration from the working tree, watches a printer whose frames
-come from an image entity, and a loopback Obico ML server fetches those frames
-from its HTTP server. Nothing in it is patched, not even time.
+On the oldest leg it is the plugin's Home Assistant; on the newest, the newest
+release itself (2026.11 today), installed in an environment of its own. It loads
+the integration from the working tree; the server entry and a printer are
+added through the config flow over the REST API; a loopback Obico ML server
+fetches the frames of an image entity from Home Assistant's HTTP server; and
+`obico.analyze_now` answers. Nothing in it is patched, not even time.
 """
 
 from __future__ import annotations
@@ -10,14 +13,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 import json
-import os
 from pathlib import Path
-import signal
-import sys
 
-from homeassistant.config_entries import ConfigSubentryDataWithId
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.obico.const import (
     CONF_ACTION,
@@ -27,29 +25,23 @@ from custom_components.obico.const import (
     CONF_MAX_CONCURRENT,
     CONF_ML_URL,
     CONF_PAUSED_STATES,
+    CONF_PRESET,
     CONF_PRINT_STATE_ENTITY,
     CONF_PRINTING_STATES,
     CONF_SENSITIVITY,
     CONF_TOKEN,
-    DOMAIN,
+    MIN_INTERVAL,
     SUBENTRY_PRINTER,
 )
 from custom_components.obico.coordinator import storage_key
 from tests.conftest import TOKEN
+from tests.deprecation_guard import is_our_deprecation
 from tests.obico_ml_server import FakeObicoMlServer, FrameHost, free_port, make_jpeg
+from tests.real_hass import STARTUP_TIMEOUT, RealHass, real_hass
 
-REPO = Path(__file__).resolve().parents[1]
-PRINTER_ID = "01JREALHASSPRINTER00000000"
-STARTUP_TIMEOUT = 180  # a cold start imports much of Home Assistant
-
-
-def _write_config(config: Path, port: int, camera_url: str, ml_url: str) -> None:
-    config.mkdir(parents=True, exist_ok=True)
-    (config / "configuration.yaml").write_text(
-        f"""
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
+CONFIGURATION = """
+api:
+config:
 input_select:
   x1c_status:
     options: [idle, running, pause]
@@ -63,47 +55,7 @@ logger:
   logs:
     custom_components.obico: debug
 """
-    )
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Obico ML API",
-        unique_id=ml_url,
-        data={
-            CONF_ML_URL: ml_url,
-            CONF_TOKEN: TOKEN,
-            CONF_HA_URL: f"http://127.0.0.1:{port}",
-            CONF_MAX_CONCURRENT: 1,
-        },
-        subentries_data=[
-            ConfigSubentryDataWithId(
-                data={
-                    CONF_FRAME_ENTITY: "image.printer_cam",
-                    CONF_PRINT_STATE_ENTITY: "input_select.x1c_status",
-                    CONF_PRINTING_STATES: ["running"],
-                    CONF_PAUSED_STATES: ["pause"],
-                    CONF_ACTION: "notify",
-                    CONF_SENSITIVITY: 1.0,
-                    CONF_INTERVAL: 5,
-                },
-                subentry_id=PRINTER_ID,
-                subentry_type=SUBENTRY_PRINTER,
-                title="X1C",
-                unique_id="image.printer_cam",
-            )
-        ],
-    )
-    storage = config / ".storage"
-    storage.mkdir(exist_ok=True)
-    (storage / "core.config_entries").write_text(
-        json.dumps(
-            {
-                "version": 1,
-                "minor_version": 5,
-                "key": "core.config_entries",
-                "data": {"entries": [entry.as_dict()]},
-            }
-        )
-    )
+FRAMES = "sensor.x1c_frames_analyzed"
 
 
 @pytest.fixture
@@ -115,59 +67,97 @@ async def frame_host(socket_enabled: None) -> AsyncGenerator[FrameHost]:
     await host.stop()
 
 
-def _log(config: Path) -> str:
-    log = config / "home-assistant.log"
-    return log.read_text() if log.exists() else "(no log written)"
+async def add_server_and_printer(hass: RealHass, ml_url: str) -> str:
+    """Add the ML server and a printer through the config flows; the entry id."""
+    server = await hass.flow(
+        "/api/config/config_entries/flow",
+        {"handler": "obico"},
+        {
+            CONF_ML_URL: ml_url,
+            CONF_TOKEN: TOKEN,
+            CONF_HA_URL: hass.url,
+            CONF_MAX_CONCURRENT: 1,
+        },
+    )
+    assert server["type"] == "create_entry", server
+    entry_id: str = server["result"]["entry_id"]
+    printer = await hass.flow(
+        "/api/config/config_entries/subentries/flow",
+        {"handler": [entry_id, SUBENTRY_PRINTER]},
+        {CONF_PRESET: "bambu_lab"},
+        {
+            "name": "X1C",
+            CONF_FRAME_ENTITY: "image.printer_cam",
+            CONF_PRINT_STATE_ENTITY: "input_select.x1c_status",
+            CONF_PRINTING_STATES: ["running"],
+            CONF_PAUSED_STATES: ["pause"],
+            CONF_ACTION: "notify",
+            CONF_SENSITIVITY: 1.0,
+            CONF_INTERVAL: MIN_INTERVAL,
+        },
+    )
+    assert printer["type"] == "create_entry", printer
+    return entry_id
 
 
-async def _wait_for_frames(server: FakeObicoMlServer, count: int) -> None:
+async def wait_for_frames(ml_server: FakeObicoMlServer, count: int) -> None:
+    """Wait until the ML server has fetched ``count`` frames."""
     async with asyncio.timeout(STARTUP_TIMEOUT):
-        while len(server.fetched) < count:
-            server.frame_fetched.clear()
-            await server.frame_fetched.wait()
+        while len(ml_server.fetched) < count:
+            ml_server.frame_fetched.clear()
+            await ml_server.frame_fetched.wait()
 
 
-@pytest.mark.timeout(STARTUP_TIMEOUT + 90)
-async def test_real_home_assistant_analyses_frames(
+@pytest.mark.timeout(2 * STARTUP_TIMEOUT + 120)
+async def test_real_home_assistant_set_up_through_its_api(
     tmp_path: Path, ml_server: FakeObicoMlServer, frame_host: FrameHost
 ) -> None:
-    """Start hass, let it analyse frames, stop it, find the state on disk."""
+    """Onboard, add a server and a printer, see frames analysed, ask for one."""
     picture = make_jpeg(640, 480)
     camera_url = frame_host.serve("/snapshot.jpg", picture)
     config = tmp_path / "config"
-    _write_config(config, free_port(), camera_url, ml_server.url)
+    configuration = CONFIGURATION.format(camera_url=camera_url)
 
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(REPO / "scripts" / "lib" / "run_hass.py"),
-        "--config",
-        str(config),
-        "--skip-pip",
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        # A third fetch proves the answer to the second was applied: polls
-        # are spaced from the end of the previous one.
-        await _wait_for_frames(ml_server, 3)
-    except TimeoutError:
-        pytest.fail(f"no frames analysed; the log ends:\n{_log(config)[-5000:]}")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(60):
-            await process.wait()
-    log = _log(config)
+    async with real_hass(config, free_port(), configuration) as hass:
+        try:
+            entry_id = await add_server_and_printer(hass, ml_server.url)
+            # The config flow's test frame, then three of the camera's: the
+            # third proves the answer to the second was applied, as polls are
+            # spaced from the end of the previous one.
+            await wait_for_frames(ml_server, 4)
+            # Enough for any poll that comes first, too.
+            ml_server.script(*[[["failure", 0.5, [320.0, 240.0, 40.0, 30.0]]]] * 20)
+            answer = await hass.request(
+                "POST",
+                "/api/services/obico/analyze_now?return_response",
+                json={"entity_id": FRAMES},
+            )
+        except (AssertionError, TimeoutError) as err:
+            pytest.fail(f"{err!r}; the log ends:\n{hass.log()[-5000:]}")
+        frames_analyzed = int(await hass.state(FRAMES) or 0)
+    log = hass.log()
 
-    assert process.returncode == 0, log[-3000:]
+    assert hass.process.returncode == 0, log[-3000:]
+    (printer,) = answer["service_response"]["printers"].values()
+    assert printer["printer"] == "X1C"
+    assert printer["p"] == 0.5
+    assert printer["detections"] == [
+        {"label": "failure", "confidence": 0.5, "box": [320.0, 240.0, 40.0, 30.0]}
+    ]
+    # The ML server saw the test frame of the config flow, then the camera's
+    # own picture, served by Home Assistant, always with the token.
     assert {request.authorization for request in ml_server.requests} == {
         f"Bearer {TOKEN}"
     }
-    # The ML server saw the camera's own picture, served by Home Assistant.
-    assert ml_server.fetched[:2] == [picture, picture]
-    # (This machine may lack libturbojpeg, which the camera component logs about.)
+    assert ml_server.fetched[1:3] == [picture, picture]
+    assert [line for line in log.splitlines() if is_our_deprecation(line)] == []
     assert "custom_components/obico" not in log, "a traceback through our code"
     assert "Error setting up entry" not in log
-    stored = json.loads((config / ".storage" / storage_key(PRINTER_ID)).read_text())
+    entries = json.loads((config / ".storage" / "core.config_entries").read_text())
+    (entry,) = [e for e in entries["data"]["entries"] if e["entry_id"] == entry_id]
+    (subentry,) = entry["subentries"]
+    stored_at = config / ".storage" / storage_key(subentry["subentry_id"])
+    stored = json.loads(stored_at.read_text())
     assert stored["data"]["phase"] == "printing"
-    assert stored["data"]["prediction"]["current_frame_num"] >= 2
+    assert frames_analyzed >= 2
+    assert stored["data"]["prediction"]["current_frame_num"] >= frames_analyzed

@@ -33,7 +33,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from PIL import Image, ImageDraw
-import voluptuous as vol
 
 from .alerts import Action
 from .api import (
@@ -78,6 +77,7 @@ from .const import (
     SUBENTRY_PRINTER,
 )
 from .frames import async_get_frame_store, frame_path, redact_frame_urls
+from .validation import vol
 
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _INTEGER_FIELDS = (CONF_INTERVAL, CONF_POWER_OFF_DELAY)

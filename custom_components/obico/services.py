@@ -17,7 +17,6 @@ from homeassistant.helpers.target import (
     TargetSelection,
     async_extract_referenced_entity_ids,
 )
-import voluptuous as vol
 
 from .alerts import Feedback
 from .api import Detection, ObicoError
@@ -25,6 +24,7 @@ from .const import DOMAIN
 from .coordinator import ObicoConfigEntry, PrinterCoordinator
 from .frames import redact_frame_urls
 from .prediction import sum_p
+from .validation import vol
 
 SERVICE_PAUSE_PRINT = "pause_print"
 SERVICE_ACKNOWLEDGE = "acknowledge"
