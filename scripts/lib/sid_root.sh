@@ -98,3 +98,28 @@ run_in_sid_root() {
   unshare --mount --propagation private -- \
     bash "$REPO_ROOT/scripts/lib/sid_chroot.sh" "$SID_ROOT" "${binds[@]}" -- "$@"
 }
+
+# run_for_leg LEG COMMAND...: runs COMMAND where LEG's Python is: here, or for
+# the newest leg in the Debian sid root, with that leg's environments kept in
+# the root. When neither can be had, prints "skipped: <why>" and returns 77,
+# the exit code automake gives a skipped test.
+run_for_leg() {
+  local leg="$1" why
+  shift
+  use_leg "$leg" || return 2
+  if find_python "$LEG_PYTHON_MIN" >/dev/null; then
+    "$@"
+    return
+  fi
+  if [ "$leg" != newest ]; then
+    echo "skipped: no Python >= $LEG_PYTHON_MIN on PATH or under pyenv"
+    return 77
+  fi
+  if why="$(sid_root_unavailable)" && [ -n "$why" ]; then
+    echo "skipped: no Python >= $LEG_PYTHON_MIN on PATH or under pyenv, and no Debian sid root to get one: $why"
+    return 77
+  fi
+  ensure_sid_root || { echo "error: could not build the Debian sid root" >&2; return 1; }
+  run_in_sid_root env OBICO_VENV=/opt/obico/venv-newest \
+    OBICO_HASS_VENV=/opt/obico/hass-newest "$@"
+}
