@@ -49,7 +49,8 @@ ensure_sid_root() {
       return 1
   fi
   echo "==> Building a Debian sid root for Python 3.14 in $SID_ROOT (from $mirror)"
-  rm -rf "$building" "$SID_ROOT"
+  # --one-file-system: never into anything still mounted in an old root.
+  rm -rf --one-file-system "$building" "$SID_ROOT"
   mkdir -p "$building"
   log="$(mktemp)"
   if ! debootstrap --variant=minbase --include="$SID_PACKAGES" sid "$building" "$mirror" \
@@ -79,8 +80,9 @@ pip_local_paths() {
 
 # run_in_sid_root COMMAND...: runs COMMAND in the root, with the working tree,
 # /proc, /dev and the machine's pip configuration and CA certificates in it.
-# Everything is mounted in a private mount namespace, so nothing stays mounted
-# when the command ends, however it ends; it is also unmounted explicitly.
+# Everything is mounted in a private mount namespace where the kernel allows
+# one, so nothing stays mounted when the command ends, however it ends; it is
+# also unmounted explicitly, which is all there is where it does not.
 run_in_sid_root() {
   local path
   mkdir -p "$SID_ROOT/etc/xdg"
@@ -95,8 +97,11 @@ run_in_sid_root() {
   while IFS= read -r path; do
     case "$path" in /etc/* | "$REPO_ROOT"*) ;; *) binds+=("$path") ;; esac
   done < <(pip_local_paths)
-  unshare --mount --propagation private -- \
-    bash "$REPO_ROOT/scripts/lib/sid_chroot.sh" "$SID_ROOT" "${binds[@]}" -- "$@"
+  local -a namespace=()
+  if unshare --mount --propagation private true 2>/dev/null; then
+    namespace=(unshare --mount --propagation private --)
+  fi
+  "${namespace[@]}" bash "$REPO_ROOT/scripts/lib/sid_chroot.sh" "$SID_ROOT" "${binds[@]}" -- "$@"
 }
 
 # run_for_leg LEG COMMAND...: runs COMMAND where LEG's Python is: here, or for
