@@ -16,6 +16,8 @@ if [ -n "$LEG_HASS_VENV" ]; then
 fi
 export PATH="$LEG_VENV/bin:$PATH"
 export COVERAGE_FILE="$REPO_ROOT/.coverage.$leg"
+# tests/test_supported_releases.py checks that the leg runs what it claims to.
+export OBICO_LEG="$leg"
 
 describe() {
   "$1" -c 'import sys; from homeassistant.const import __version__ as ha

@@ -43,6 +43,16 @@ requirements_closure() {
   done < <(sed -n 's/^-r[[:space:]]*//p' "$file")
 }
 
+# make_venv PYTHON VENV: a fresh virtual environment. Debian ships Python's
+# venv support apart, as pythonX.Y-venv; as root, it is installed when missing.
+make_venv() {
+  local python="$1" venv="$2" version
+  "$python" -m venv "$venv" && return 0
+  version="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+  apt-get install -y -q "python$version-venv" && rm -rf "$venv" && "$python" -m venv "$venv"
+}
+
 # ensure_venv VENV PYTHON REQUIREMENTS: (re)builds VENV with PYTHON when the
 # interpreter or any requirements file it names has changed. pip's output goes
 # to a log that is shown only when the install fails.
@@ -61,7 +71,7 @@ ensure_venv() {
   python_meets "$python" 3.13.2 || flags+=(--ignore-requires-python)
   rm -rf "$venv"
   log="$(mktemp)"
-  if ! { "$python" -m venv "$venv" &&
+  if ! { make_venv "$python" "$venv" &&
     "$venv/bin/python" -m pip install --upgrade pip &&
     "$venv/bin/python" -m pip install "${flags[@]}" -r "$requirements"; } >"$log" 2>&1; then
     grep -v "^WARNING: Location" "$log" | tail -n 40 >&2
