@@ -40,7 +40,7 @@ sid_root_ready() {
 # Builds the root once; later calls find it ready.
 ensure_sid_root() {
   sid_root_ready && return 0
-  local mirror log building="$SID_ROOT.building"
+  local mirror log building="$SID_ROOT.building" started=$SECONDS
   mirror="$(host_debian_mirror)"
   if ! command -v debootstrap >/dev/null 2>&1; then
     echo "==> Installing debootstrap"
@@ -62,6 +62,7 @@ ensure_sid_root() {
   rm -f "$log"
   mv "$building" "$SID_ROOT"
   echo "$SID_PACKAGES" >"$SID_ROOT/.obico-ready"
+  echo "==> Debian sid root built in $((SECONDS - started)) s"
   sid_root_ready
 }
 
