@@ -39,7 +39,7 @@ from custom_components.obico.const import (
     DOMAIN,
     SUBENTRY_PRINTER,
 )
-from custom_components.obico.coordinator import storage_key
+from custom_components.obico.persistence import storage_key
 from custom_components.obico.prediction import PredictionState
 from tests.fakes import (
     CAMERA,

@@ -7,14 +7,15 @@ entities on test platforms.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from homeassistant.components.button import ButtonEntity
 from homeassistant.components.camera import Camera
+from homeassistant.components.image import ImageEntity
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 
 from tests.obico_ml_server import make_jpeg
 
@@ -24,6 +25,14 @@ PAUSE_BUTTON = "button.x1c_pause"
 POWER_SWITCH = "switch.x1c_power"
 PAUSE_SWITCH = "switch.x1c_pause_switch"
 JOB = "sensor.x1c_task_name"
+
+
+async def misbehave(failure: BaseException | None, hangs: bool) -> None:
+    """Fail the way another integration's entity might: raise, or never answer."""
+    if hangs:
+        await asyncio.Event().wait()
+    if failure is not None:
+        raise failure
 
 
 class FakeCamera(Camera):
@@ -36,17 +45,37 @@ class FakeCamera(Camera):
         """Serve a small JPEG until told otherwise."""
         super().__init__()
         self.frame: bytes | None = make_jpeg()
-        self.broken = False
+        self.failure: BaseException | None = None
+        self.hangs = False
         self.captures = 0
 
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
-        """Return the current frame, or fail like a camera that dropped out."""
-        if self.broken:
-            raise HomeAssistantError("camera offline")
+        """Return the current frame, or fail as told."""
+        await misbehave(self.failure, self.hangs)
         self.captures += 1
         return self.frame
+
+
+class FakeImage(ImageEntity):
+    """An image entity with one picture, like a printer's last snapshot."""
+
+    _attr_name = "Printer snapshot"
+    _attr_unique_id = "printer_snapshot"
+    _attr_content_type = "image/png"
+
+    def __init__(self, hass: HomeAssistant, picture: bytes) -> None:
+        """Hold the picture."""
+        super().__init__(hass)
+        self.picture = picture
+        self.failure: BaseException | None = None
+        self.hangs = False
+
+    async def async_image(self) -> bytes | None:
+        """Return the picture, or fail as told."""
+        await misbehave(self.failure, self.hangs)
+        return self.picture
 
 
 @dataclass
@@ -55,8 +84,9 @@ class PrinterState:
 
     hass: HomeAssistant
     obeys_pause: bool = True
-    pause_button_broken: bool = False
-    power_switch_broken: bool = False
+    pause_failure: BaseException | None = None
+    pause_hangs: bool = False
+    power_failure: BaseException | None = None
     pause_presses: int = 0
     power_offs: int = 0
 
@@ -84,8 +114,7 @@ class FakePauseButton(ButtonEntity):
 
     async def async_press(self) -> None:
         """Pause the printer, unless it is one that ignores the command."""
-        if self.printer.pause_button_broken:
-            raise HomeAssistantError("printer offline")
+        await misbehave(self.printer.pause_failure, self.printer.pause_hangs)
         self.printer.pause_presses += 1
         if self.printer.obeys_pause:
             self.printer.set("pause")
@@ -109,8 +138,7 @@ class FakePowerSwitch(SwitchEntity):
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Cut the printer's power."""
-        if self.printer.power_switch_broken:
-            raise HomeAssistantError("plug unreachable")
+        await misbehave(self.printer.power_failure, hangs=False)
         self.printer.power_offs += 1
         self._attr_is_on = False
         self.async_write_ha_state()

@@ -31,6 +31,7 @@ MODES = frozenset(
         "wrong_shape",
         "nan",
         "huge",
+        "deeply_nested",
         "legacy",
         "error_500",
         "reject_422",
@@ -97,7 +98,8 @@ class FakeObicoMlServer:
         "normal": fetch, decode, then the next scripted detections.
         After a successful fetch: "garbage" (HTML), "wrong_shape"
         ({"predictions": []}), "nan" (a NaN confidence), "huge" (JSON over
-        1 MB), "raw" (``raw_body`` as JSON text).
+        1 MB), "deeply_nested" (JSON nested 200,000 deep, under 1 MB), "raw"
+        (``raw_body`` as JSON text).
         Without fetching: "legacy" (200 []), "error_500", "reject_422".
         """
         return self._mode
@@ -207,6 +209,13 @@ class FakeObicoMlServer:
             )
         if self.mode == "raw":
             return web.Response(text=self.raw_body, content_type="application/json")
+        if self.mode == "deeply_nested":
+            # Far under the 1 MB cap, far over any JSON parser's nesting limit.
+            depth = 200_000
+            return web.Response(
+                text='{"detections": ' + "[" * depth + "]" * depth + "}",
+                content_type="application/json",
+            )
         if self.mode == "huge":
             padding = "x" * (1_048_576 + 1)
             return web.json_response({"detections": [], "padding": padding})

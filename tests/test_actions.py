@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
@@ -28,6 +29,7 @@ from custom_components.obico.const import (
     EVENT_WARNING,
     PAUSE_VERIFY_TIMEOUT,
 )
+from custom_components.obico.coordinator import PrinterCoordinator
 from custom_components.obico.prediction import (
     PredictionState,
     should_alert,
@@ -63,6 +65,12 @@ def replay(seed: PredictionState, script: list[list[list[Any]]]) -> list[str]:
             else "safe"
         )
     return verdicts
+
+
+def printing_entry_coordinator(entry: MockConfigEntry) -> PrinterCoordinator:
+    """The entry's one printer."""
+    (coordinator,) = entry.runtime_data.printers.values()
+    return coordinator
 
 
 def notifications(hass: HomeAssistant) -> dict[str, Any]:
@@ -172,10 +180,42 @@ async def test_pause_level_pauses_and_says_so(
     assert [event.data["action"] for event in failures] == ["pause"]
     [notification] = notifications(hass).values()
     assert notification["title"] == "Print paused on X1C"
+    assert notification["message"].endswith("and paused it.")
     assert (
         ir.async_get(hass).async_get_issue(DOMAIN, f"pause_not_confirmed_{PRINTER_ID}")
         is None
     )
+
+
+@pytest.mark.parametrize("printer_overrides", [{CONF_NOTIFY_TARGET: "my_phone"}])
+async def test_paused_is_said_only_once_the_printer_has_paused(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    phone: list[ServiceCall],
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """Until the printer leaves printing, the notice says a pause was asked for."""
+    printer.state.obeys_pause = False
+    await reach_pause_level(hass, freezer, ml_server)
+    assert printer.state.pause_presses == 1
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Pausing X1C"
+    assert "asked the printer to pause" in notification["message"]
+    assert "paused it" not in notification["message"]
+
+    # The printer pauses 20 s later, on its own time: the notice is updated.
+    await next_poll(hass, freezer, 20)
+    printer.state.set("pause")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Print paused on X1C"
+    assert [call.data["title"] for call in phone] == [
+        "Pausing X1C",
+        "Print paused on X1C",
+    ]
+    assert printer.state.pause_presses == 1
 
 
 async def test_printer_that_will_not_pause_is_retried_once_then_reported(
@@ -351,6 +391,16 @@ async def test_restart_after_the_pause_does_not_pause_again(
     assert hass.states.get(FAILURE).state == STATE_ON
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        HomeAssistantError("printer offline"),
+        ConnectionResetError("connection reset"),
+        TimeoutError(),
+        RuntimeError("bug in the printer integration"),
+    ],
+    ids=["home_assistant_error", "connection_error", "timeout", "any_exception"],
+)
 async def test_a_pause_button_that_fails_is_retried_then_reported(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -358,38 +408,89 @@ async def test_a_pause_button_that_fails_is_retried_then_reported(
     printing_entry: MockConfigEntry,
     printer: FakePrinter,
     caplog: pytest.LogCaptureFixture,
+    failure: BaseException,
 ) -> None:
-    """A pause entity that raises counts as a failed attempt, never a crash."""
-    printer.state.pause_button_broken = True
-    await reach_pause_level(hass, freezer, ml_server)
-    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
-    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
+    """Whatever the press raises, it is pressed once more, then reported."""
+    printer.state.pause_failure = failure
+    await reach_pause_level(hass, freezer, ml_server, 30)
 
-    assert caplog.text.count("button.x1c_pause failed: printer offline") == 2
+    # Both presses failed at once: no waiting for a pause that cannot come.
+    assert caplog.text.count("pausing with button.x1c_pause failed") == 2
+    assert "Traceback" not in caplog.text
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"pause_not_confirmed_{PRINTER_ID}"
+    )
+    assert issue is not None
+    [notification] = notifications(hass).values()
+    assert notification["title"] == "Could not pause X1C"
+    assert "still printing" in notification["message"]
+    assert "still printing after 2 pause attempts with button.x1c_pause" in caplog.text
+    assert printer.state.value == "running"
+    # Detection goes on, and never presses again in this print.
+    for _ in range(5):
+        await next_poll(hass, freezer)
+    assert hass.states.get(DETECTION_STATE).state == "failure"
+    assert printer.state.pause_presses == 0
+
+
+async def test_a_pause_button_that_never_answers_is_given_up_on(
+    hass: HomeAssistant,
+    ml_server: FakeObicoMlServer,
+    hass_storage: dict[str, Any],
+    server_entry: MockConfigEntry,
+    printer: FakePrinter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A press that hangs counts as failed after the action timeout."""
+    # Not under a frozen clock, so that the (shortened) timeout runs out.
+    printer.state.pause_hangs = True
+    seed_print(hass_storage)
+    printer.state.set("running")
+    server_entry.add_to_hass(hass)
+    with patch("custom_components.obico.actions.ACTION_TIMEOUT", 0.05):
+        assert await hass.config_entries.async_setup(server_entry.entry_id)
+        await hass.async_block_till_done()
+        ml_server.script(*([SPAGHETTI] * 10))
+        coordinator = printing_entry_coordinator(server_entry)
+        for _ in range(2):
+            coordinator._frame_due()
+            await hass.async_block_till_done(wait_background_tasks=True)
+    assert caplog.text.count("no answer within 0.05 s") == 2
     assert ir.async_get(hass).async_get_issue(
         DOMAIN, f"pause_not_confirmed_{PRINTER_ID}"
     )
-    assert printer.state.value == "running"
 
 
 @pytest.mark.parametrize("printer_overrides", [{CONF_ACTION: "pause_and_off"}])
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (HomeAssistantError("plug unreachable"), "plug unreachable"),
+        (OSError("no route to host"), "no route to host"),
+        (KeyError("state"), "'state'"),
+    ],
+)
 async def test_a_power_switch_that_fails_is_reported(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ml_server: FakeObicoMlServer,
     printing_entry: MockConfigEntry,
     printer: FakePrinter,
+    caplog: pytest.LogCaptureFixture,
+    failure: BaseException,
+    reason: str,
 ) -> None:
     """The user learns that the power is still on."""
-    printer.state.power_switch_broken = True
+    printer.state.power_failure = failure
     await reach_pause_level(hass, freezer, ml_server)
     await next_poll(hass, freezer, 121)
 
     [notification] = notifications(hass).values()
     assert notification["title"] == "Could not turn off X1C"
     assert notification["message"] == (
-        "Obico could not turn off switch.x1c_power: plug unreachable"
+        f"Obico could not turn off switch.x1c_power: {reason}. Check the printer now."
     )
+    assert f"turning off switch.x1c_power failed: {reason}" in caplog.text
     assert hass.states.get(POWER_SWITCH).state == STATE_ON
 
 
@@ -403,10 +504,10 @@ async def test_a_notify_service_that_fails_does_not_stop_the_alert(
     printing_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The persistent notification still shows; the failure is logged."""
+    """Whatever the notify service raises, the persistent notification shows."""
 
     async def _phone_unreachable(call: ServiceCall) -> None:
-        raise HomeAssistantError("phone unreachable")
+        raise ConnectionError("phone unreachable")
 
     hass.services.async_register("notify", "my_phone", _phone_unreachable)
     await reach_pause_level(hass, freezer, ml_server)

@@ -27,7 +27,7 @@ from custom_components.obico.alerts import (
 
 T0 = 1_700_000_000.0
 PAUSING_ACTIONS = [Action.PAUSE, Action.PAUSE_AND_OFF]
-PAUSED_NOW = Decision(notice=Notice.FAILURE_PAUSED, pause=True, failure_started=True)
+PAUSED_NOW = Decision(notice=Notice.FAILURE_PAUSING, pause=True, failure_started=True)
 NOTHING = Decision()
 
 
@@ -202,21 +202,38 @@ def test_failure_after_acknowledgement_pauses_only_after_grace(
     assert (state.paused_at is not None) is expected_pause
 
 
-def test_acknowledged_then_failure_within_grace_notifies_without_pausing() -> None:
-    """Inside the grace the failure is reported as not paused, then pauses."""
+@pytest.mark.parametrize("action", [Action.PAUSE, Action.PAUSE_AND_OFF])
+def test_acknowledged_then_failure_within_grace_does_nothing_at_all(
+    action: Action,
+) -> None:
+    """Obico's pause_if_needed: inside the grace, no pause and no notification."""
     state = AlertState()
-    evaluate(state, Level.WARNING, Action.PAUSE, T0)
+    evaluate(state, Level.WARNING, action, T0)
+    acknowledge(state, Feedback.NOT_A_FAILURE, T0 + 100)
+    before = AlertState.from_dict(state.to_dict())
+
+    for now in (T0 + 100, T0 + 150, T0 + 189.999):
+        assert evaluate(state, Level.FAILURE, action, now) == Decision()
+        assert state == before
+    # The grace ends at T0 + 190; that alert is unanswered, yet the pause goes.
+    assert evaluate(state, Level.FAILURE, action, T0 + 190) == PAUSED_NOW
+    assert state.paused_at == T0 + 190
+    assert state.failure is True
+
+
+def test_acknowledged_then_failure_within_grace_notifies_when_notify_only() -> None:
+    """Without a pausing action the grace does not apply: the usual rules do."""
+    state = AlertState()
+    evaluate(state, Level.WARNING, Action.NOTIFY, T0)
     acknowledge(state, Feedback.NOT_A_FAILURE, T0 + 100)
 
-    # Cooldown since T0 is over and the alert was acknowledged: notify only.
-    assert evaluate(state, Level.FAILURE, Action.PAUSE, T0 + 189) == Decision(
+    # Cooldown since T0 is over and the alert was acknowledged: notify.
+    assert evaluate(state, Level.FAILURE, Action.NOTIFY, T0 + 189) == Decision(
         notice=Notice.FAILURE_NOT_PAUSED
     )
     assert state.alerted_at == T0 + 189
+    # Within the grace the failure flag the user just cleared stays down.
     assert state.failure is False
-    # The grace ends at T0 + 190; that alert is unanswered, yet the pause goes.
-    assert evaluate(state, Level.FAILURE, Action.PAUSE, T0 + 190) == PAUSED_NOW
-    assert state.paused_at == T0 + 190
 
 
 def test_automatic_pause_happens_at_most_once_per_print() -> None:

@@ -8,7 +8,6 @@ machine is patched: an unexpected bug (``unknown``) and a host without any URL.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import timedelta
 import io
 from typing import Any
 from unittest.mock import patch
@@ -25,7 +24,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
@@ -519,7 +518,7 @@ async def test_user_flow_frame_unreachable_when_the_server_answers_without_fetch
     assert result["errors"] == {"base": "frame_unreachable"}
     assert result["description_placeholders"] == {
         "frame_url": f"{ha_url}{FRAME_PATH}…",
-        "error": "the server answered without fetching it",
+        "error": "the ML server answered without fetching the frame",
     }
     assert ml_server.fetched == []
     frame_url = ml_server.requests[0].img
@@ -1027,8 +1026,8 @@ async def test_printer_flow_creates_the_printer(
     assert entry.state is ConfigEntryState.LOADED
     printers = entry.runtime_data.printers
     assert set(printers) == set(entry.subentries)
-    assert printers[subentry_id].printer.frame_entity == BENCH_CAM
-    assert printers[subentry_id].update_interval == timedelta(seconds=15)
+    assert printers[subentry_id].settings.frame_entity == BENCH_CAM
+    assert printers[subentry_id].settings.interval == 15
 
 
 async def test_printer_flow_integer_sensitivity_is_stored_as_float(
@@ -1225,9 +1224,9 @@ async def test_printer_reconfigure_updates_and_reloads(
     assert loaded_entry.state is ConfigEntryState.LOADED
     coordinator = loaded_entry.runtime_data.printers[subentry_id]
     assert coordinator is not old_coordinator
-    assert coordinator.update_interval == timedelta(seconds=30)
-    assert coordinator.printer.name == "X1C Carbon"
-    assert coordinator.printer.sensitivity == 1.1
+    assert coordinator.settings.interval == 30
+    assert coordinator.settings.name == "X1C Carbon"
+    assert coordinator.settings.sensitivity == 1.1
 
 
 @pytest.mark.parametrize(
@@ -1300,3 +1299,37 @@ async def test_printer_reconfigure_to_a_camera_of_another_printer(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.subentries[subentry_id].unique_id == CAMERA
+
+
+# The interval: Obico's 10 s at the least
+
+
+async def test_printer_flow_offers_obicos_interval_and_nothing_shorter(
+    hass: HomeAssistant, entry_with_bench_cam: MockConfigEntry
+) -> None:
+    """10 s by default, and a shorter interval is refused before it is stored."""
+    result = await start_printer_flow(hass, entry_with_bench_cam, "moonraker")
+    [(key, selector)] = [
+        (key, value)
+        for key, value in schema_of(result).schema.items()
+        if key.schema == CONF_INTERVAL
+    ]
+    assert selector.config["min"] == 10
+    assert key.default() == 10
+    before = dict(entry_with_bench_cam.subentries)
+    with pytest.raises(InvalidData):
+        await submit_printer(
+            hass, result["flow_id"], printer_input(**{CONF_INTERVAL: 5})
+        )
+    assert dict(entry_with_bench_cam.subentries) == before
+
+
+async def test_printer_reconfigure_refuses_an_interval_under_ten_seconds(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The same floor applies when a printer is changed."""
+    subentry_id = x1c_subentry_id(loaded_entry)
+    result = await start_printer_reconfigure(hass, loaded_entry, subentry_id)
+    with pytest.raises(InvalidData):
+        await submit_printer(hass, result["flow_id"], x1c_input(**{CONF_INTERVAL: 9}))
+    assert dict(loaded_entry.subentries[subentry_id].data) == printer_data()

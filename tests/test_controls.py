@@ -6,7 +6,6 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.image import ImageEntity
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
@@ -18,9 +17,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.obico.const import CONF_FRAME_ENTITY
-from custom_components.obico.coordinator import storage_key
+from custom_components.obico.persistence import storage_key
 from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll, reach_pause_level
-from tests.fakes import FakePrinter
+from tests.fakes import FakeImage, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer, make_png
 
 DETECTION = "switch.x1c_detection"
@@ -110,7 +109,7 @@ async def test_frames_reach_the_ml_server_at_home_assistants_own_url(
     assert await hass.config_entries.async_setup(server_entry.entry_id)
     await hass.async_block_till_done()
     printer.state.set("running")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert ml_server.requests[0].img.startswith(f"{ha_url}/api/obico/frame/")
     assert ml_server.fetched == [printer.camera.frame]
 
@@ -123,7 +122,7 @@ async def test_an_image_entity_can_be_the_camera(
 ) -> None:
     """Frames may come from an image entity, such as a printer's snapshot."""
     picture = make_png(80, 60)
-    setup_test_component_platform(hass, "image", [StillImage(hass, picture)])
+    setup_test_component_platform(hass, "image", [FakeImage(hass, picture)])
     assert await async_setup_component(hass, "image", {"image": {"platform": "test"}})
     server_entry.add_to_hass(hass)
     hass.config_entries.async_update_subentry(
@@ -137,7 +136,7 @@ async def test_an_image_entity_can_be_the_camera(
     assert await hass.config_entries.async_setup(server_entry.entry_id)
     await hass.async_block_till_done()
     printer.state.set("running")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert ml_server.fetched == [picture]
     assert hass.states.get(DETECTION_STATE).state == "warming_up"
 
@@ -164,24 +163,7 @@ async def test_no_url_for_the_ml_server_is_reported(
         side_effect=NoURLAvailableError,
     ):
         printer.state.set("running")
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(DETECTION_STATE).state == "ml_unavailable"
     assert ml_server.requests == []
     assert "Home Assistant has no URL the ML server could use" in caplog.text
-
-
-class StillImage(ImageEntity):
-    """An image entity with one picture, like a printer's last snapshot."""
-
-    _attr_name = "Printer snapshot"
-    _attr_unique_id = "printer_snapshot"
-    _attr_content_type = "image/png"
-
-    def __init__(self, hass: HomeAssistant, picture: bytes) -> None:
-        """Hold the picture."""
-        super().__init__(hass)
-        self.picture = picture
-
-    async def async_image(self) -> bytes | None:
-        """Return the picture."""
-        return self.picture

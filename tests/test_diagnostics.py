@@ -33,7 +33,7 @@ async def test_diagnostics(
     """Diagnostics of a printer two frames into a print."""
     ml_server.script([["failure", 0.25, [10.0, 20.0, 30.0, 40.0]]])
     printer.state.set("running")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     await next_poll(hass, freezer)
 
     diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(

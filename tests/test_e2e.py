@@ -119,7 +119,7 @@ async def test_failing_print_is_detected_paused_once_and_survives_a_restart(
     failures = async_capture_events(hass, EVENT_FAILURE_DETECTED)
 
     printer.state.set("running")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     frame = 1
     while frame < pause_frame:
         assert hass.states.get(FAILURE).state == STATE_OFF, f"frame {frame}"
@@ -146,7 +146,7 @@ async def test_failing_print_is_detected_paused_once_and_survives_a_restart(
 
     # The user resumes on the printer itself: same print, no second pause.
     printer.state.set("running")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     for _ in range(5):
         await next_poll(hass, freezer)
     assert printer.state.pause_presses == 1
@@ -177,7 +177,7 @@ async def test_clean_print_never_alerts(
     failures = async_capture_events(hass, EVENT_FAILURE_DETECTED)
 
     printer.state.set("running")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     for _ in range(79):
         await next_poll(hass, freezer)
 

@@ -13,7 +13,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.obico.coordinator import storage_key
+from custom_components.obico.persistence import storage_key
 from tests.conftest import PRINTER_ID, next_poll, printer_device
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
@@ -61,7 +61,7 @@ async def test_unload_writes_the_state_and_stops_polling(
 ) -> None:
     """Unloading keeps the print's state on disk and sends nothing more."""
     printer.state.set("running")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
 

@@ -33,7 +33,7 @@ from custom_components.obico.const import (
     MIN_INTERVAL,
     SUBENTRY_PRINTER,
 )
-from custom_components.obico.coordinator import storage_key
+from custom_components.obico.persistence import storage_key
 from tests.conftest import TOKEN
 from tests.deprecation_guard import is_our_deprecation
 from tests.obico_ml_server import FakeObicoMlServer, FrameHost, free_port, make_jpeg

@@ -87,7 +87,7 @@ async def test_analyze_now_reports_a_camera_failure(
     hass: HomeAssistant, printing_entry: MockConfigEntry, printer: FakePrinter
 ) -> None:
     """A camera failure is a translated error naming the camera."""
-    printer.camera.broken = True
+    printer.camera.failure = HomeAssistantError("camera offline")
     with pytest.raises(HomeAssistantError) as error:
         await hass.services.async_call(
             DOMAIN,
@@ -97,7 +97,10 @@ async def test_analyze_now_reports_a_camera_failure(
             return_response=True,
         )
     assert error.value.translation_key == "camera_failed"
-    assert str(error.value) == "Could not get a frame of X1C from camera.workshop_cam"
+    assert str(error.value) == (
+        "Could not get a frame of X1C from camera.workshop_cam: "
+        "camera.workshop_cam failed: camera offline"
+    )
 
 
 async def test_analyze_now_reports_an_ml_failure(
@@ -115,7 +118,7 @@ async def test_analyze_now_reports_an_ml_failure(
         )
     assert error.value.translation_key == "ml_failed"
     assert str(error.value) == (
-        "The Obico ML API could not analyse a frame of X1C: "
+        "The Obico ML API could not analyze a frame of X1C: "
         "the ML server did not answer JSON"
     )
 
@@ -201,7 +204,7 @@ async def test_mute_stops_watching_until_the_next_print(
 
     printer.state.set("finish")
     printer.state.set("running")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(DETECTION_STATE).state == "warming_up"
     assert len(ml_server.requests) == 1
 

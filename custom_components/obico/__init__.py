@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ObicoMlClient
@@ -19,17 +18,14 @@ from .const import (
     CONF_TOKEN,
     DEFAULT_MAX_CONCURRENT,
     DOMAIN,
-    STORAGE_VERSION,
     SUBENTRY_PRINTER,
 )
-from .coordinator import (
-    ObicoConfigEntry,
-    ObicoRuntimeData,
-    PrinterCoordinator,
-    storage_key,
-)
+from .coordinator import PrinterCoordinator
+from .data import ObicoConfigEntry, ObicoRuntimeData
 from .frames import async_get_frame_store
+from .persistence import async_remove_printer_state
 from .services import async_setup_services
+from .settings import migrate_printer_data
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR, Platform.SWITCH]
 
@@ -83,12 +79,37 @@ async def _async_entry_updated(hass: HomeAssistant, entry: ObicoConfigEntry) -> 
     ]
     await hass.config_entries.async_reload(entry.entry_id)
     for printer in removed:
-        await printer.async_remove_store()
+        await printer.store.async_remove()
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ObicoConfigEntry) -> None:
     """Forget the persisted state of every printer of a removed server."""
     for subentry_id in entry.subentries:
-        await Store[dict[str, object]](
-            hass, STORAGE_VERSION, storage_key(subentry_id)
-        ).async_remove()
+        await async_remove_printer_state(hass, subentry_id)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ObicoConfigEntry) -> bool:
+    """Bring a server entry and its printers from an older version up to date.
+
+    1.2: printer intervals below Obico's 10 s become 10 s, and the
+    last_detection sensor is last_analysis.
+    """
+    if entry.version > 1:
+        return False  # written by a newer version, which this one cannot read
+    if entry.minor_version < 2:
+        for subentry in entry.subentries.values():
+            if (data := migrate_printer_data(subentry.data)) is not None:
+                hass.config_entries.async_update_subentry(entry, subentry, data=data)
+        await er.async_migrate_entries(hass, entry.entry_id, _renamed_last_analysis)
+        hass.config_entries.async_update_entry(entry, minor_version=2)
+    return True
+
+
+@callback
+def _renamed_last_analysis(entity: er.RegistryEntry) -> dict[str, str] | None:
+    if not entity.unique_id.endswith("_last_detection"):
+        return None
+    return {
+        "new_unique_id": entity.unique_id.removesuffix("_last_detection")
+        + "_last_analysis"
+    }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from enum import StrEnum
-import math
 from typing import TYPE_CHECKING, Final
+
+from .parsing import finite_number
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -18,11 +19,10 @@ ALERT_COOLDOWN: Final = 90.0
 """Seconds: no new alert within this of the last one."""
 
 ACK_GRACE: Final = 90.0
-"""Seconds: no automatic pause within this of an acknowledgement."""
+"""Seconds: a pause-level frame does nothing within this of an acknowledgement."""
 
-# Printer states that are never a phase change: the entity is momentarily
-# unreadable, so the caller keeps the phase it had.
-_TRANSIENT_STATES: Final = frozenset({"unknown", "unavailable"})
+TRANSIENT_STATES: Final = frozenset({"unknown", "unavailable"})
+"""Entity states that say nothing: the entity is momentarily unreadable."""
 
 
 class Action(StrEnum):
@@ -55,7 +55,8 @@ class Notice(StrEnum):
     """Which notification to send."""
 
     WARNING = "warning"
-    FAILURE_PAUSED = "failure_paused"
+    FAILURE_PAUSING = "failure_pausing"
+    """Pause level; the printer was asked to pause, which is not yet confirmed."""
     FAILURE_NOT_PAUSED = "failure_not_paused"
 
 
@@ -69,7 +70,7 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What the caller must do after one analysed frame."""
+    """What the caller must do after one analyzed frame."""
 
     notice: Notice | None = None
     """Which notification to send, if any."""
@@ -117,25 +118,13 @@ class AlertState:
         anything unreadable falls back to "unset" instead of raising.
         """
         return cls(
-            alerted_at=_read_time(data.get("alerted_at")),
-            alert_acknowledged_at=_read_time(data.get("alert_acknowledged_at")),
+            alerted_at=finite_number(data.get("alerted_at")),
+            alert_acknowledged_at=finite_number(data.get("alert_acknowledged_at")),
             feedback=_read_feedback(data.get("feedback")),
-            paused_at=_read_time(data.get("paused_at")),
+            paused_at=finite_number(data.get("paused_at")),
             muted=_read_flag(data.get("muted")),
             failure=_read_flag(data.get("failure")),
         )
-
-
-def _read_time(value: object) -> float | None:
-    """Return a finite timestamp, or None for anything else."""
-    # bool is an int subclass, but True is not a time.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        as_float = float(value)
-    except OverflowError:  # an int too large for a float
-        return None
-    return as_float if math.isfinite(as_float) else None
 
 
 def _read_feedback(value: object) -> Feedback | None:
@@ -178,7 +167,7 @@ def is_suppressed(state: AlertState, now: float) -> bool:
 
 
 def evaluate(state: AlertState, level: Level, action: Action, now: float) -> Decision:
-    """Advance the state for one analysed frame and say what to do.
+    """Advance the state for one analyzed frame and say what to do.
 
     Call once per frame while the printer is printing.
     """
@@ -194,27 +183,31 @@ def evaluate(state: AlertState, level: Level, action: Action, now: float) -> Dec
 
 
 def _evaluate_failure(state: AlertState, action: Action, now: float) -> Decision:
-    """Handle a frame at pause level."""
+    """Handle a frame at pause level, as Obico's ``pause_if_needed`` does."""
     recent_ack = _recently_acknowledged(state, now)
-    failure_started = not state.failure and not recent_ack
-    if failure_started:
-        state.failure = True
-    if _may_pause(state, action, recent_ack):
+    if action in _PAUSING_ACTIONS and state.paused_at is None:
+        if recent_ack:
+            # The user has just said the print looks fine: for ACK_GRACE a
+            # pause-level frame does nothing at all, not even notify.
+            return Decision()
         # Pausing ignores suppression: an unacknowledged warning must not
         # stop the print from being saved.
+        failure_started = _mark_failure(state)
         state.paused_at = state.alerted_at = now
         return Decision(
-            notice=Notice.FAILURE_PAUSED, pause=True, failure_started=failure_started
+            notice=Notice.FAILURE_PAUSING, pause=True, failure_started=failure_started
         )
+    failure_started = not recent_ack and _mark_failure(state)
     if is_suppressed(state, now):
         return Decision(failure_started=failure_started)
     state.alerted_at = now
     return Decision(notice=Notice.FAILURE_NOT_PAUSED, failure_started=failure_started)
 
 
-def _may_pause(state: AlertState, action: Action, recent_ack: bool) -> bool:
-    """Return whether the automatic pause is due now."""
-    return action in _PAUSING_ACTIONS and state.paused_at is None and not recent_ack
+def _mark_failure(state: AlertState) -> bool:
+    """Raise the failure flag; True when it was down."""
+    started, state.failure = not state.failure, True
+    return started
 
 
 def _evaluate_warning(state: AlertState, now: float) -> Decision:
@@ -246,7 +239,7 @@ def classify_phase(
     caller should keep the previous phase. Matching is exact, since these are
     the values the printer integration sets.
     """
-    if value is None or value in _TRANSIENT_STATES:
+    if value is None or value in TRANSIENT_STATES:
         return None
     if value in printing:
         return Phase.PRINTING

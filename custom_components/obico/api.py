@@ -13,11 +13,12 @@ import asyncio
 from http import HTTPStatus
 import json
 import logging
-import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+
+from .parsing import finite_number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,7 +49,7 @@ class ObicoAuthError(ObicoError):
 
 
 class ObicoFrameError(ObicoError):
-    """The ML server could not fetch, decode or analyse the frame (HTTP 400).
+    """The ML server could not fetch, decode or analyze the frame (HTTP 400).
 
     ``server_message`` is the server's own explanation, with the frame URL's
     one-time secret redacted.
@@ -108,9 +109,14 @@ class ObicoMlClient:
         *,
         token: str | None = None,
         max_concurrent: int = 1,
-        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        request_timeout: float | None = None,
     ) -> None:
-        """Set up the client; ``url`` is normalised (ValueError if invalid)."""
+        """Set up the client; ``url`` is normalised (ValueError if invalid).
+
+        ``request_timeout`` defaults to DEFAULT_REQUEST_TIMEOUT.
+        """
+        if request_timeout is None:
+            request_timeout = DEFAULT_REQUEST_TIMEOUT
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
         if request_timeout <= 0:
@@ -154,7 +160,7 @@ class ObicoMlClient:
             raise ObicoConnectionError(f"health check answered HTTP {status}")
 
     async def detect(self, image_url: str | Callable[[], str]) -> list[Detection]:
-        """Ask the ML server to analyse the frame at ``image_url``.
+        """Ask the ML server to analyze the frame at ``image_url``.
 
         ``image_url`` may be a callable: it is called only once this request has
         its turn, so a frame stashed there does not age in the queue. Returns
@@ -228,7 +234,7 @@ def _frame_error_message(body: bytes) -> str:
     """Return the "message" of a 400 answer, or the start of its text."""
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         payload = None
     if isinstance(payload, dict) and isinstance(payload.get("message"), str):
         return str(payload["message"])
@@ -249,6 +255,9 @@ def _parse_detections(body: bytes) -> list[Detection]:
         payload = json.loads(body)
     except ValueError as err:
         raise ObicoResponseError("the ML server did not answer JSON") from err
+    except RecursionError as err:
+        # Small enough to pass the size cap, yet nested too deep to parse.
+        raise ObicoResponseError("the ML server answered JSON nested too deep") from err
     if payload == []:
         # Pre-2024 servers answer a bare [] for "nothing seen" and for errors.
         return []
@@ -269,24 +278,13 @@ def _parse_detection(entry: Any) -> Detection | None:
     if not isinstance(entry, list) or len(entry) != 3:
         return None
     label, raw_confidence, raw_box = entry
-    confidence = _finite_number(raw_confidence)
+    confidence = finite_number(raw_confidence)
     if not isinstance(label, str) or confidence is None or not 0 <= confidence <= 1:
         return None
     if not isinstance(raw_box, list) or len(raw_box) != 4:
         return None
-    box = [_finite_number(value) for value in raw_box]
+    box = [finite_number(value) for value in raw_box]
     xc, yc, width, height = box
     if xc is None or yc is None or width is None or height is None:
         return None
     return Detection(label, confidence, (xc, yc, width, height))
-
-
-def _finite_number(value: Any) -> float | None:
-    # bool is an int subclass, and True is not a confidence.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None

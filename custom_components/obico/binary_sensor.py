@@ -10,7 +10,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ObicoConfigEntry
+from .data import ObicoConfigEntry
 from .entity import ObicoPrinterEntity, add_printer_entities
 
 PARALLEL_UPDATES = 0

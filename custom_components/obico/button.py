@@ -10,7 +10,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .alerts import Feedback
-from .coordinator import ObicoConfigEntry, PrinterCoordinator
+from .coordinator import PrinterCoordinator
+from .data import ObicoConfigEntry
 from .entity import ObicoPrinterEntity, add_printer_entities
 
 PARALLEL_UPDATES = 0

@@ -76,7 +76,8 @@ from .const import (
     PRINTER_PRESETS,
     SUBENTRY_PRINTER,
 )
-from .frames import async_get_frame_store, frame_path, redact_frame_urls
+from .frames import Frame, async_get_frame_store, frame_path, redact_frame_urls
+from .round_trip import async_analyze
 from .validation import vol
 
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -149,23 +150,20 @@ async def async_check_server(hass: HomeAssistant, data: Mapping[str, Any]) -> No
     except ObicoConnectionError as err:
         raise ServerCheckError("cannot_connect", {"error": str(err)}) from err
     base_url = _frame_base_url(hass, data)
+    test_frame = Frame(await hass.async_add_executor_job(_test_frame), "image/jpeg")
     frames = async_get_frame_store(hass)
-    nonce = frames.stash(await hass.async_add_executor_job(_test_frame), "image/jpeg")
-    shown_url = base_url + frame_path("…")
     try:
-        await client.detect(base_url + frame_path(nonce))
+        await async_analyze(hass, client, frames, base_url, test_frame)
     except ObicoAuthError as err:
         raise ServerCheckError("invalid_auth") from err
     except ObicoFrameError as err:
-        raise _frame_unreachable(shown_url, err.server_message) from err
+        raise _frame_unreachable(
+            base_url + frame_path("…"), err.server_message
+        ) from err
     except ObicoConnectionError as err:
         raise ServerCheckError("cannot_connect", {"error": str(err)}) from err
     except ObicoResponseError as err:
         raise ServerCheckError("invalid_response", {"error": str(err)}) from err
-    finally:
-        never_fetched = frames.discard(nonce)
-    if never_fetched:
-        raise _frame_unreachable(shown_url, "the server answered without fetching it")
 
 
 def _frame_unreachable(shown_url: str, reason: str) -> ServerCheckError:
@@ -192,7 +190,7 @@ class ObicoConfigFlow(ConfigFlow, domain=DOMAIN):
     """Adds an Obico ML server."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     @classmethod
     @callback

@@ -37,8 +37,10 @@ CONF_NOTIFY_TARGET: Final = "notify_target"
 DEFAULT_SENSITIVITY: Final = 1.0
 MIN_SENSITIVITY: Final = 0.5
 MAX_SENSITIVITY: Final = 2.0
+# Obico analyzes at most one frame every 10 s (MIN_DETECTION_INTERVAL): its
+# smoothing windows are tuned for that rate, so it is also the shortest here.
 DEFAULT_INTERVAL: Final = 10
-MIN_INTERVAL: Final = 5
+MIN_INTERVAL: Final = 10
 MAX_INTERVAL: Final = 600
 DEFAULT_POWER_OFF_DELAY: Final = 120
 MAX_POWER_OFF_DELAY: Final = 3600
@@ -47,10 +49,8 @@ MAX_POWER_OFF_DELAY: Final = 3600
 CAMERA_TIMEOUT: Final = 10
 MAX_BACKOFF: Final = 300
 PAUSE_VERIFY_TIMEOUT: Final = 60
-
-# Persisted state, one store per printer.
-STORAGE_VERSION: Final = 1
-STORAGE_SAVE_DELAY: Final = 10
+# How long a pause, power or notify action may take before it counts as failed.
+ACTION_TIMEOUT: Final = 30
 
 EVENT_FAILURE_DETECTED: Final = "obico_failure_detected"
 EVENT_WARNING: Final = "obico_warning"
@@ -64,6 +64,11 @@ PRINTER_PRESETS: Final[dict[str, tuple[list[str], list[str]]]] = {
     "elegoo": (["printing"], ["paused"]),
     "custom": ([], []),
 }
+
+
+def unique_id(subentry_id: str, key: str) -> str:
+    """The unique id of a printer's entity."""
+    return f"{subentry_id}_{key}"
 
 
 class DetectionState(StrEnum):

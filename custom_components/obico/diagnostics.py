@@ -8,7 +8,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_TOKEN
-from .coordinator import ObicoConfigEntry, PrinterCoordinator
+from .coordinator import PrinterCoordinator
+from .data import ObicoConfigEntry
 
 TO_REDACT = {CONF_TOKEN}
 
@@ -23,7 +24,7 @@ async def async_get_config_entry_diagnostics(
         "max_concurrent": runtime.client.max_concurrent,
         "frames_waiting": len(runtime.frames),
         "printers": {
-            printer.printer.name: _printer_diagnostics(printer)
+            printer.settings.name: _printer_diagnostics(printer)
             for printer in runtime.printers.values()
         },
     }
@@ -32,17 +33,15 @@ async def async_get_config_entry_diagnostics(
 def _printer_diagnostics(printer: PrinterCoordinator) -> dict[str, Any]:
     return {
         "settings": dict(printer.config_entry.subentries[printer.subentry_id].data),
-        "phase": printer.phase,
-        "job": printer.job,
+        "phase": printer.tracker.phase,
+        "job": printer.tracker.job,
         "enabled": printer.enabled,
         "detection_state": printer.detection_state(),
         "level": printer.level(),
         "risk": printer.risk(),
         "prediction": printer.prediction.to_dict(),
         "alerts": printer.alerts.to_dict(),
-        "update_interval": printer.update_interval.total_seconds()
-        if printer.update_interval
-        else None,
-        "last_detection": printer.last_detection,
+        "pending": printer.actions.pending.to_dict(),
+        "last_analysis": printer.last_analysis,
         "detections": [list(detection) for detection in printer.detections],
     }

@@ -9,8 +9,9 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
-from .coordinator import ObicoConfigEntry, PrinterCoordinator
+from .const import DOMAIN, unique_id
+from .coordinator import PrinterCoordinator
+from .data import ObicoConfigEntry
 
 
 def add_printer_entities(
@@ -34,10 +35,10 @@ class ObicoPrinterEntity(CoordinatorEntity[PrinterCoordinator]):
         """Attach the entity to its printer's device."""
         super().__init__(coordinator)
         self.entity_description = description
-        self._attr_unique_id = f"{coordinator.subentry_id}_{description.key}"
+        self._attr_unique_id = unique_id(coordinator.subentry_id, description.key)
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, coordinator.subentry_id)},
-            name=coordinator.printer.name,
+            name=coordinator.settings.name,
             manufacturer="Obico",
             model="Failure detection",
             entry_type=DeviceEntryType.SERVICE,

@@ -87,6 +87,11 @@ class FrameStore:
         return len(self._entries)
 
     @property
+    def max_bytes(self) -> int:
+        """The most bytes the store holds; no frame may be larger."""
+        return self._max_bytes
+
+    @property
     def total_bytes(self) -> int:
         """Bytes held, counting expired frames not yet purged."""
         return self._total_bytes

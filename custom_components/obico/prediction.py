@@ -1,6 +1,6 @@
 """Obico's failure-decision math, reproduced exactly.
 
-Each analysed frame's detections are reduced to one score ``p`` (the sum of the
+Each analyzed frame's detections are reduced to one score ``p`` (the sum of the
 confidences). Three means smooth it: an exponentially weighted mean and a short
 rolling mean that restart with every print, and a long rolling mean that is the
 printer's lifetime baseline. A print is failing when the smoothed score rises
@@ -12,8 +12,9 @@ This module is pure: it imports nothing from Home Assistant.
 from __future__ import annotations
 
 from dataclasses import dataclass
-import math
 from typing import TYPE_CHECKING
+
+from .parsing import finite_number
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -77,7 +78,7 @@ class PredictionState:
             if count is not None:
                 setattr(state, key, count)
         for key in _MEAN_KEYS:
-            mean = _read_finite_float(data.get(key))
+            mean = finite_number(data.get(key))
             if mean is not None:
                 setattr(state, key, mean)
         return state
@@ -91,17 +92,6 @@ def _read_counter(value: object) -> int | None:
     return max(value, 0)
 
 
-def _read_finite_float(value: object) -> float | None:
-    """Return a stored mean as a finite float, or None when it is unusable."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int too large for a float
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _confidence(detection: object) -> float | None:
     """Return the confidence of one ``[label, confidence, box]`` detection.
 
@@ -110,12 +100,10 @@ def _confidence(detection: object) -> float | None:
     """
     if not isinstance(detection, list | tuple) or len(detection) < 2:
         return None
-    confidence = detection[1]
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+    confidence = finite_number(detection[1])
+    if confidence is None or not 0 <= confidence <= 1:
         return None
-    if not math.isfinite(confidence) or not 0 <= confidence <= 1:
-        return None
-    return float(confidence)
+    return confidence
 
 
 def sum_p(detections: Iterable[object]) -> float:
@@ -145,7 +133,7 @@ def _next_rolling_mean(p: float, mean: float, count: int, window: int) -> float:
 
 
 def update(state: PredictionState, detections: Iterable[object]) -> None:
-    """Feed one analysed frame's detections into the state."""
+    """Feed one analyzed frame's detections into the state."""
     p = sum_p(detections)
     state.current_p = p
     # The counters advance first: the rolling means use this frame's number.

@@ -18,7 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .const import DetectionState
-from .coordinator import ObicoConfigEntry, PrinterSnapshot
+from .data import ObicoConfigEntry, PrinterSnapshot
 from .entity import ObicoPrinterEntity, add_printer_entities
 
 PARALLEL_UPDATES = 0
@@ -68,11 +68,11 @@ SENSORS: tuple[ObicoSensorEntityDescription, ...] = (
         value_fn=lambda snapshot: snapshot.frames_analyzed,
     ),
     ObicoSensorEntityDescription(
-        key="last_detection",
-        translation_key="last_detection",
+        key="last_analysis",
+        translation_key="last_analysis",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda snapshot: snapshot.last_detection,
+        value_fn=lambda snapshot: snapshot.last_analysis,
     ),
 )
 

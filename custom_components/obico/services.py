@@ -21,9 +21,11 @@ from homeassistant.helpers.target import (
 from .alerts import Feedback
 from .api import Detection, ObicoError
 from .const import DOMAIN
-from .coordinator import ObicoConfigEntry, PrinterCoordinator
+from .coordinator import PrinterCoordinator
+from .data import ObicoConfigEntry
 from .frames import redact_frame_urls
 from .prediction import sum_p
+from .round_trip import CaptureError
 from .validation import vol
 
 SERVICE_PAUSE_PRINT = "pause_print"
@@ -83,16 +85,20 @@ def _targeted_printers(call: ServiceCall) -> list[PrinterCoordinator]:
 
 
 async def _async_pause_print(call: ServiceCall) -> None:
-    printers = _targeted_printers(call)
-    for printer in printers:
-        if printer.printer.pause_entity is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="no_pause_entity",
-                translation_placeholders={"printer": printer.printer.name},
-            )
-    for printer in printers:
-        printer.actions.start_pause(with_power_off=False)
+    # Every printer is checked before any is paused.
+    pauses = [(printer, _pause_entity(printer)) for printer in _targeted_printers(call)]
+    for printer, pause_entity in pauses:
+        await printer.actions.async_pause_now(pause_entity)
+
+
+def _pause_entity(printer: PrinterCoordinator) -> str:
+    if (pause_entity := printer.settings.pause_entity) is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_pause_entity",
+            translation_placeholders={"printer": printer.settings.name},
+        )
+    return pause_entity
 
 
 async def _async_acknowledge(call: ServiceCall) -> None:
@@ -110,7 +116,7 @@ async def _async_analyze_now(call: ServiceCall) -> ServiceResponse:
     for printer in _targeted_printers(call):
         detections = await _async_analyze(printer)
         results[printer.device_id() or printer.subentry_id] = {
-            "printer": printer.printer.name,
+            "printer": printer.settings.name,
             "p": round(sum_p(detections), 4),
             "detections": [_detection_dict(detection) for detection in detections],
         }
@@ -125,17 +131,18 @@ async def _async_analyze(printer: PrinterCoordinator) -> list[Detection]:
             translation_domain=DOMAIN,
             translation_key="ml_failed",
             translation_placeholders={
-                "printer": printer.printer.name,
+                "printer": printer.settings.name,
                 "error": redact_frame_urls(str(err)),
             },
         ) from err
-    except HomeAssistantError as err:
+    except CaptureError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="camera_failed",
             translation_placeholders={
-                "printer": printer.printer.name,
-                "entity_id": printer.printer.frame_entity,
+                "printer": printer.settings.name,
+                "entity_id": printer.settings.frame_entity,
+                "error": str(err),
             },
         ) from err
 

@@ -9,7 +9,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ObicoConfigEntry
+from .data import ObicoConfigEntry
 from .entity import ObicoPrinterEntity, add_printer_entities
 
 PARALLEL_UPDATES = 0

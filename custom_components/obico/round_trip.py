@@ -1,0 +1,120 @@
+"""One frame's round trip: capture → shrink → stash → ask the ML server.
+
+Written once, for the detection loop, ``analyze_now`` and the config flow's
+end-to-end check. Whatever goes wrong is sorted by where it came from:
+``CaptureError`` for anything the camera or image entity did (an exception, no
+answer, bytes that are not a JPEG or PNG), ``ObicoError`` for anything the ML
+server did. Nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from homeassistant.components import camera, image
+from homeassistant.core import HomeAssistant
+from PIL import Image, ImageOps
+
+from .api import Detection, ObicoFrameError, ObicoMlClient
+from .const import CAMERA_TIMEOUT
+from .frames import Frame, FrameStore, frame_path
+
+# Obico's server shrinks every frame whose long side exceeds 1296 px to fit
+# 1280x960 before its ML API sees it (cap_image_size): the model is tuned on
+# frames that size, and a 4K frame would cost the ML server a 4K decode.
+SHRINK_ABOVE = 1296
+SHRINK_TO = (1280, 960)
+
+_SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+class CaptureError(Exception):
+    """The camera or image entity gave no usable frame."""
+
+
+async def async_capture(hass: HomeAssistant, entity_id: str) -> Frame:
+    """Take a frame from a camera or image entity, as Home Assistant has it."""
+    try:
+        # The components time out on their own; this bounds an entity that
+        # never answers them either.
+        async with asyncio.timeout(CAMERA_TIMEOUT + 1):
+            if entity_id.startswith("image."):
+                content = (
+                    await image.async_get_image(hass, entity_id, CAMERA_TIMEOUT)
+                ).content
+            else:
+                content = (
+                    await camera.async_get_image(hass, entity_id, CAMERA_TIMEOUT)
+                ).content
+    except TimeoutError as err:
+        raise CaptureError(
+            f"{entity_id} sent no frame within {CAMERA_TIMEOUT} s"
+        ) from err
+    except Exception as err:
+        raise CaptureError(f"{entity_id} failed: {err or type(err).__name__}") from err
+    return Frame(content, _content_type(entity_id, content))
+
+
+def _content_type(entity_id: str, content: bytes) -> str:
+    """What the bytes are, whatever the entity says they are."""
+    for signature, content_type in _SIGNATURES.items():
+        if content.startswith(signature):
+            return content_type
+    raise CaptureError(
+        f"{entity_id} sent {len(content)} bytes that are not a JPEG or PNG image"
+    )
+
+
+def shrink(frame: Frame) -> Frame:
+    """The frame as Obico's server would pass it on: at most 1280x960, or as it was.
+
+    Frames up to SHRINK_ABOVE px on their long side come back byte for byte;
+    larger ones as a JPEG that fits SHRINK_TO. The EXIF orientation is applied
+    first, as the ML server's OpenCV would have applied it to the original.
+    Runs in an executor: decoding a 4K frame takes tens of milliseconds.
+    """
+    try:
+        with Image.open(io.BytesIO(frame.content)) as picture:
+            if max(picture.size) <= SHRINK_ABOVE:
+                return frame
+            upright = ImageOps.exif_transpose(picture)
+            upright.thumbnail(SHRINK_TO, Image.Resampling.LANCZOS)
+            output = io.BytesIO()
+            upright.convert("RGB").save(output, format="JPEG")
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise CaptureError(f"the frame could not be decoded: {err}") from err
+    return Frame(output.getvalue(), "image/jpeg")
+
+
+async def async_analyze(
+    hass: HomeAssistant,
+    client: ObicoMlClient,
+    frames: FrameStore,
+    base_url: str,
+    frame: Frame,
+) -> list[Detection]:
+    """Shrink the frame, serve it once at ``base_url`` and have the ML server analyze it."""
+    frame = await hass.async_add_executor_job(shrink, frame)
+    if len(frame.content) > frames.max_bytes:
+        raise CaptureError(
+            f"a frame of {len(frame.content)} bytes is larger than the "
+            f"{frames.max_bytes} bytes allowed"
+        )
+    nonces: list[str] = []
+
+    def stash() -> str:
+        # Called once the request has its turn, so the frame does not age in
+        # the queue towards its expiry.
+        nonces.append(frames.stash(frame.content, frame.content_type))
+        return base_url + frame_path(nonces[-1])
+
+    try:
+        detections = await client.detect(stash)
+    finally:
+        never_fetched = bool(nonces) and frames.discard(nonces[-1])
+    if never_fetched:
+        # Servers built before 2024 answer [] without saying that they could
+        # not fetch the frame; an unfetched frame proves it.
+        raise ObicoFrameError("the ML server answered without fetching the frame")
+    return detections
