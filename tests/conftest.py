@@ -20,7 +20,8 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.obico.alerts import AlertState
+from custom_components.obico.actions import PendingWork
+from custom_components.obico.alerts import AlertState, Phase
 from custom_components.obico.const import (
     CONF_ACTION,
     CONF_FRAME_ENTITY,
@@ -39,7 +40,12 @@ from custom_components.obico.const import (
     DOMAIN,
     SUBENTRY_PRINTER,
 )
-from custom_components.obico.persistence import storage_key
+from custom_components.obico.persistence import (
+    STORAGE_MINOR_VERSION,
+    STORAGE_VERSION,
+    StoredPrinter,
+    storage_key,
+)
 from custom_components.obico.prediction import PredictionState
 from tests.fakes import (
     CAMERA,
@@ -232,6 +238,7 @@ def seed_print(
     frames: int = 100,
     mean: float = 0.1,
     alerts: AlertState | None = None,
+    pending: PendingWork | None = None,
 ) -> PredictionState:
     """Store a print well past warm-up with a calm history, as a restart finds it.
 
@@ -248,15 +255,17 @@ def seed_print(
     )
     key = storage_key(PRINTER_ID)
     hass_storage[key] = {
-        "version": 1,
-        "minor_version": 1,
+        "version": STORAGE_VERSION,
+        "minor_version": STORAGE_MINOR_VERSION,
         "key": key,
-        "data": {
-            "prediction": state.to_dict(),
-            "alerts": (alerts or AlertState()).to_dict(),
-            "phase": "printing",
-            "job": None,
-        },
+        "data": StoredPrinter(
+            prediction=state,
+            alerts=alerts or AlertState(),
+            phase=Phase.PRINTING,
+            job=None,
+            enabled=True,
+            pending=pending or PendingWork(),
+        ).to_dict(),
     }
     return state
 

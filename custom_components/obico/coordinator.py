@@ -266,6 +266,11 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.actions.cancel_pending_work()
         self.detections = ()
         self._print_generation += 1
+        # At once: after a crash, the old print's pause or power-off must not
+        # come back to act on this one.
+        self.config_entry.async_create_background_task(
+            self.hass, self.store.async_save_now(), f"obico save {self.subentry_id}"
+        )
 
     @callback
     def _print_changed(self) -> None:
