@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -12,10 +13,12 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
     async_mock_service,
 )
 
@@ -29,7 +32,6 @@ from custom_components.obico.const import (
     EVENT_WARNING,
     PAUSE_VERIFY_TIMEOUT,
 )
-from custom_components.obico.coordinator import PrinterCoordinator
 from custom_components.obico.prediction import (
     PredictionState,
     should_alert,
@@ -37,6 +39,7 @@ from custom_components.obico.prediction import (
     update,
 )
 from tests.conftest import (
+    INTERVAL,
     PRINTER_ID,
     SPAGHETTI,
     next_poll,
@@ -65,12 +68,6 @@ def replay(seed: PredictionState, script: list[list[list[Any]]]) -> list[str]:
             else "safe"
         )
     return verdicts
-
-
-def printing_entry_coordinator(entry: MockConfigEntry) -> PrinterCoordinator:
-    """The entry's one printer."""
-    (coordinator,) = entry.runtime_data.printers.values()
-    return coordinator
 
 
 def notifications(hass: HomeAssistant) -> dict[str, Any]:
@@ -451,9 +448,11 @@ async def test_a_pause_button_that_never_answers_is_given_up_on(
         assert await hass.config_entries.async_setup(server_entry.entry_id)
         await hass.async_block_till_done()
         ml_server.script(*([SPAGHETTI] * 10))
-        coordinator = printing_entry_coordinator(server_entry)
-        for _ in range(2):
-            coordinator._frame_due()
+        # Two frames, one interval apart, on the real clock.
+        for frame in (1, 2):
+            async_fire_time_changed(
+                hass, dt_util.utcnow() + timedelta(seconds=frame * (INTERVAL + 1))
+            )
             await hass.async_block_till_done(wait_background_tasks=True)
     assert caplog.text.count("no answer within 0.05 s") == 2
     assert ir.async_get(hass).async_get_issue(

@@ -21,8 +21,14 @@ from custom_components.obico.alerts import (
     classify_phase,
     evaluate,
     is_suppressed,
+    level_of,
     mute,
     starts_new_print,
+)
+from custom_components.obico.prediction import (
+    PredictionState,
+    should_alert,
+    should_pause,
 )
 
 T0 = 1_700_000_000.0
@@ -588,3 +594,43 @@ def test_from_dict_bad_flags_become_false(bad_flag: object) -> None:
     restored = AlertState.from_dict({"muted": bad_flag, "failure": bad_flag})
     assert restored.muted is False
     assert restored.failure is False
+
+
+@pytest.mark.parametrize(
+    ("ewm_mean", "short_mean", "sensitivity", "level"),
+    [
+        # With a long mean of 0.1: the rise over it, times the sensitivity, is
+        # compared with 0.38 and 0.78 (and 3.8 times the short-term rise); the
+        # pause level divides it by 1.75 first.
+        (0.1, 0.15, 1.0, Level.SAFE),  # no rise
+        (0.4, 0.15, 1.0, Level.SAFE),  # 0.3: under 0.38
+        (0.6, 0.15, 1.0, Level.WARNING),  # 0.5 alerts; 0.29 does not pause
+        (1.0, 0.15, 1.0, Level.FAILURE),  # 0.9; 0.51 pauses
+        (0.6, 0.15, 0.5, Level.SAFE),  # a low sensitivity halves the rise
+        (0.6, 0.15, 2.0, Level.FAILURE),  # a high one doubles it: 1.0; 0.57
+        (0.6, 0.25, 1.0, Level.SAFE),  # 0.5 is under 3.8 x 0.15 = 0.57
+    ],
+)
+def test_level_is_obicos_verdict(
+    ewm_mean: float, short_mean: float, sensitivity: float, level: Level
+) -> None:
+    """The pause level wins over the alert level, which wins over safe."""
+    state = PredictionState(
+        current_frame_num=100,
+        lifetime_frame_num=1000,
+        current_p=ewm_mean,
+        ewm_mean=ewm_mean,
+        rolling_mean_short=short_mean,
+        rolling_mean_long=0.1,
+    )
+    assert level_of(state, sensitivity) is level
+    assert (level is Level.FAILURE) == should_pause(state, sensitivity)
+    assert (level is Level.WARNING) == (
+        should_alert(state, sensitivity) and not should_pause(state, sensitivity)
+    )
+
+
+def test_level_is_safe_while_warming_up() -> None:
+    """Before frame 30 nothing is judged, however high the score."""
+    state = PredictionState(current_frame_num=29, ewm_mean=5.0)
+    assert level_of(state, 2.0) is Level.SAFE

@@ -603,7 +603,7 @@ async def test_user_flow_no_ha_url_then_recovers(
     """
     result = await start_server_flow(hass)
     with patch(
-        "custom_components.obico.config_flow.get_url",
+        "custom_components.obico.round_trip.get_url",
         side_effect=NoURLAvailableError,
     ):
         result = await submit_server(

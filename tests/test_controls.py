@@ -159,7 +159,7 @@ async def test_no_url_for_the_ml_server_is_reported(
     assert await hass.config_entries.async_setup(server_entry.entry_id)
     await hass.async_block_till_done()
     with patch(
-        "custom_components.obico.coordinator.get_url",
+        "custom_components.obico.round_trip.get_url",
         side_effect=NoURLAvailableError,
     ):
         printer.state.set("running")

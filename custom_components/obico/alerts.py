@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from .parsing import finite_number
+from .prediction import PredictionState, should_alert, should_pause
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -37,11 +38,20 @@ _PAUSING_ACTIONS: Final = frozenset({Action.PAUSE, Action.PAUSE_AND_OFF})
 
 
 class Level(StrEnum):
-    """How bad the current frame looks, from the prediction module."""
+    """How bad the current frame looks, by Obico's math."""
 
     SAFE = "safe"
     WARNING = "warning"
     FAILURE = "failure"
+
+
+def level_of(prediction: PredictionState, sensitivity: float) -> Level:
+    """Obico's verdict on a print: pause level, alert level, or neither."""
+    if should_pause(prediction, sensitivity):
+        return Level.FAILURE
+    if should_alert(prediction, sensitivity):
+        return Level.WARNING
+    return Level.SAFE
 
 
 class Feedback(StrEnum):

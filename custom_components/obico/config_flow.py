@@ -18,7 +18,6 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -77,7 +76,7 @@ from .const import (
     SUBENTRY_PRINTER,
 )
 from .frames import Frame, async_get_frame_store, frame_path, redact_frame_urls
-from .round_trip import async_analyze
+from .round_trip import async_analyze, frame_base_url
 from .validation import vol
 
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -149,7 +148,10 @@ async def async_check_server(hass: HomeAssistant, data: Mapping[str, Any]) -> No
         await client.health()
     except ObicoConnectionError as err:
         raise ServerCheckError("cannot_connect", {"error": str(err)}) from err
-    base_url = _frame_base_url(hass, data)
+    try:
+        base_url = frame_base_url(hass, data.get(CONF_HA_URL))
+    except ObicoFrameError as err:
+        raise ServerCheckError("no_ha_url") from err
     test_frame = Frame(await hass.async_add_executor_job(_test_frame), "image/jpeg")
     frames = async_get_frame_store(hass)
     try:
@@ -171,15 +173,6 @@ def _frame_unreachable(shown_url: str, reason: str) -> ServerCheckError:
         "frame_unreachable",
         {"frame_url": shown_url, "error": redact_frame_urls(reason)},
     )
-
-
-def _frame_base_url(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
-    if ha_url := data.get(CONF_HA_URL):
-        return str(ha_url)
-    try:
-        return get_url(hass, allow_internal=True, prefer_external=False, allow_ip=True)
-    except NoURLAvailableError as err:
-        raise ServerCheckError("no_ha_url") from err
 
 
 def _server_title(ml_url: str) -> str:

@@ -1,10 +1,10 @@
-"""One coordinator per printer: the detection loop, and what follows from each frame.
+"""One coordinator per printer: what follows from each analyzed frame.
 
-The loop runs on its own timer while the printer prints: one frame at a time,
-each `interval` after the previous one ended, less often while the camera or
-the ML server fails. Its results are pushed to the entities. Nothing else feeds
-Obico's math, which is tuned for one frame every 10 s: an entity refresh only
-re-reads the state, and `analyze_now` never counts.
+The detection loop (detection_loop.py) analyzes frames on its own timer while
+the printer prints; the coordinator feeds each result to Obico's math and alert
+rules, has the actions carried out, and pushes a snapshot to the entities. It
+never polls: an entity refresh only re-reads the state, and `analyze_now`
+never counts, because Obico's math is tuned for one frame every 10 s.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -26,35 +23,22 @@ from .alerts import (
     Decision,
     Feedback,
     Level,
-    Notice,
     Phase,
     acknowledge,
     evaluate,
+    level_of,
     mute,
 )
-from .api import Detection, ObicoAuthError, ObicoError, ObicoFrameError, ObicoMlClient
-from .const import (
-    DOMAIN,
-    EVENT_FAILURE_DETECTED,
-    EVENT_WARNING,
-    LOGGER,
-    MAX_BACKOFF,
-    DetectionState,
-    unique_id,
-)
+from .api import Detection, ObicoMlClient
+from .const import LOGGER, DetectionState
 from .data import ObicoConfigEntry, PrinterSnapshot
-from .frames import FrameStore, redact_frame_urls
+from .detection_loop import DetectionLoop
+from .events import async_fire_alert_events, printer_device_id
+from .frames import FrameStore
 from .persistence import PrinterStore, StoredPrinter
-from .prediction import (
-    INIT_SAFE_FRAME_NUM,
-    PredictionState,
-    normalized_p,
-    should_alert,
-    should_pause,
-    update,
-)
+from .prediction import INIT_SAFE_FRAME_NUM, PredictionState, normalized_p, update
 from .print_tracking import PrintTracker
-from .round_trip import CaptureError, async_analyze, async_capture
+from .round_trip import async_analyze, async_capture, frame_base_url
 from .settings import printer_settings
 
 
@@ -72,6 +56,14 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         frames: FrameStore,
     ) -> None:
         """Set up the coordinator of one printer subentry."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"Obico {subentry.title}",
+            update_interval=None,
+            always_update=False,
+        )
         self.subentry_id = subentry.subentry_id
         self.settings = printer_settings(subentry)
         self.client = client
@@ -81,27 +73,24 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.enabled = True
         self.last_analysis: datetime | None = None
         self.detections: tuple[Detection, ...] = ()
-        self.faults = FaultLog(self.settings.name)
+        self._print_generation = 0
         self.tracker = PrintTracker(
             hass,
             self.settings,
             on_new_print=self._start_new_print,
-            on_change=self._print_changed,
+            on_change=self._changed,
         )
         self.store = PrinterStore(hass, self.subentry_id, self._stored)
         self.actions = PrinterActions(
             hass, entry, self.settings, self.subentry_id, save=self.store.async_save_now
         )
-        self._print_generation = 0
-        self._next_frame: CALLBACK_TYPE | None = None
-        self._frame_in_flight = False
-        super().__init__(
+        self.loop = DetectionLoop(
             hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"Obico {self.settings.name}",
-            update_interval=None,
-            always_update=False,
+            entry,
+            self.settings,
+            frame=self._async_frame,
+            watching=self._watching,
+            after_frame=self._publish,
         )
 
     async def async_initialize(self) -> None:
@@ -112,20 +101,19 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.config_entry.async_on_unload(self.tracker.async_start())
         self.actions.async_resume()
         # Just after a start, the camera's integration may still be loading.
-        if self._watching() and self._next_frame is None:
-            self._schedule_frame(self.settings.interval)
+        self.loop.follow_watching(first_frame_in=self.settings.interval)
 
     async def async_shutdown(self) -> None:
         """Stop the loop and write the state out, on unload and on stop."""
         await super().async_shutdown()
-        self._cancel_frame()
+        self.loop.stop()
         await self.store.async_save_now()
 
     async def _async_update_data(self) -> PrinterSnapshot:
         """An entity refresh: the state as it is, without analyzing a frame."""
         return self._snapshot()
 
-    # The detection loop
+    # Frames
 
     def _watching(self) -> bool:
         return (
@@ -134,63 +122,10 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             and not self.alerts.muted
         )
 
-    @callback
-    def _follow_watching(self) -> None:
-        """Start the loop when watching begins; stop it when watching ends."""
-        if not self._watching():
-            self._cancel_frame()
-        elif self._next_frame is None and not self._frame_in_flight:
-            self._frame_due()
-
-    @callback
-    def _schedule_frame(self, delay: float) -> None:
-        self._cancel_frame()
-        self._next_frame = async_call_later(
-            self.hass, delay, HassJob(self._frame_due, cancel_on_shutdown=True)
-        )
-
-    @callback
-    def _cancel_frame(self) -> None:
-        if self._next_frame is not None:
-            self._next_frame()
-            self._next_frame = None
-
-    @callback
-    def _frame_due(self, _: datetime | None = None) -> None:
-        self._next_frame = None
-        self._frame_in_flight = True
-        self.config_entry.async_create_background_task(
-            self.hass, self._async_frame(), f"obico frame {self.subentry_id}"
-        )
-
     async def _async_frame(self) -> None:
-        try:
-            await self._async_analyze_frame()
-        except Exception:  # noqa: BLE001 - the loop must outlive any bug of ours
-            # Not the camera's or the ML server's fault: those are caught
-            # below. Say so with the traceback, and go on.
-            LOGGER.exception(
-                "%s: unexpected error analyzing a frame", self.settings.name
-            )
-        finally:
-            self._frame_in_flight = False
-        if self._watching() and self._next_frame is None:
-            self._schedule_frame(self.faults.next_delay(self.settings.interval))
-        self._publish()
-
-    async def _async_analyze_frame(self) -> None:
+        """One turn of the detection loop."""
         generation = self._print_generation
-        try:
-            detections = await self.async_analyze_now()
-        except CaptureError as err:
-            self.faults.began(DetectionState.CAMERA_UNAVAILABLE, err)
-            return
-        except ObicoError as err:
-            self.faults.began(DetectionState.ML_UNAVAILABLE, err)
-            if isinstance(err, ObicoAuthError):
-                self.config_entry.async_start_reauth(self.hass)
-            return
-        self.faults.cleared()
+        detections = await self.async_analyze_now()
         # The printer may have paused or moved on to a new print while the ML
         # server was busy; this frame then no longer speaks for what is printing.
         if generation == self._print_generation and self._watching():
@@ -199,33 +134,15 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
     async def async_analyze_now(self) -> list[Detection]:
         """Analyze a frame of the printer's camera; nothing else happens with it."""
         frame = await async_capture(self.hass, self.settings.frame_entity)
-        return await async_analyze(
-            self.hass, self.client, self.frames, self._frame_base_url(), frame
-        )
-
-    def _frame_base_url(self) -> str:
-        """Where the ML server reaches Home Assistant."""
-        if ha_url := self.config_entry.runtime_data.ha_url:
-            return ha_url
-        try:
-            return get_url(
-                self.hass, allow_internal=True, prefer_external=False, allow_ip=True
-            )
-        except NoURLAvailableError as err:
-            raise ObicoFrameError(
-                "Home Assistant has no URL the ML server could use; set one on the server entry"
-            ) from err
+        base_url = frame_base_url(self.hass, self.config_entry.runtime_data.ha_url)
+        return await async_analyze(self.hass, self.client, self.frames, base_url, frame)
 
     async def _async_apply(self, detections: list[Detection]) -> None:
         update(self.prediction, detections)
         self.last_analysis = dt_util.utcnow()
         self.detections = tuple(detections)
-        decision = evaluate(
-            self.alerts,
-            self.level(),
-            self.settings.action,
-            self.last_analysis.timestamp(),
-        )
+        now = self.last_analysis.timestamp()
+        decision = evaluate(self.alerts, self.level(), self.settings.action, now)
         if decision == Decision():
             self.store.save_soon()
             return
@@ -239,24 +156,24 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             )
         elif decision.notice is not None:
             self.actions.notify(decision.notice, risk)
-        if decision.failure_started:
-            self._fire(EVENT_FAILURE_DETECTED, risk, decision)
-        if decision.notice is Notice.WARNING:
-            self._fire(EVENT_WARNING, risk, decision)
+        async_fire_alert_events(
+            self.hass,
+            self.config_entry,
+            self.subentry_id,
+            self.settings,
+            decision=decision,
+            risk=risk,
+        )
 
     def level(self) -> Level:
         """Obico's verdict on the current print."""
-        if should_pause(self.prediction, self.settings.sensitivity):
-            return Level.FAILURE
-        if should_alert(self.prediction, self.settings.sensitivity):
-            return Level.WARNING
-        return Level.SAFE
+        return level_of(self.prediction, self.settings.sensitivity)
 
     def risk(self) -> float:
         """The failure risk gauge, in percent."""
         return round(normalized_p(self.prediction, self.settings.sensitivity) * 100, 2)
 
-    # The print, and commands from services and buttons
+    # The print, and commands from services and entities
 
     @callback
     def _start_new_print(self) -> None:
@@ -273,9 +190,9 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         )
 
     @callback
-    def _print_changed(self) -> None:
+    def _changed(self) -> None:
         self.store.save_soon()
-        self._follow_watching()
+        self.loop.follow_watching()
         self._publish()
 
     async def async_acknowledge(self, feedback: Feedback) -> None:
@@ -297,10 +214,9 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
 
     async def _async_command_done(self) -> None:
         await self.store.async_save_now()
-        self._follow_watching()
-        self._publish()
+        self._changed()
 
-    # Presentation
+    # What the entities show
 
     @callback
     def _publish(self) -> None:
@@ -319,6 +235,10 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             detections=self.detections,
         )
 
+    def device_id(self) -> str | None:
+        """The device registry id of this printer."""
+        return printer_device_id(self.hass, self.config_entry, self.subentry_id)
+
     def detection_state(self) -> DetectionState:
         """What the detector is doing right now."""
         if not self.enabled:
@@ -329,44 +249,13 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             return DetectionState.IDLE
         if self.alerts.muted:
             return DetectionState.MUTED
-        if self.faults.state is not None:
-            return self.faults.state
+        if self.loop.fault is not None:
+            return self.loop.fault
         if self.prediction.current_frame_num < INIT_SAFE_FRAME_NUM:
             return DetectionState.WARMING_UP
         return DetectionState(self.level().value)
 
-    def device_id(self) -> str | None:
-        """The device registry id of this printer."""
-        # Looked up among the entry's own devices: identifiers are unique per
-        # config entry only, and Home Assistant 2026.10 deprecates the global
-        # async_get_device for that reason.
-        identifier = (DOMAIN, self.subentry_id)
-        devices = dr.async_entries_for_config_entry(
-            dr.async_get(self.hass), self.config_entry.entry_id
-        )
-        return next(
-            (device.id for device in devices if identifier in device.identifiers),
-            None,
-        )
-
-    def _fire(self, event_type: str, risk: float, decision: Decision) -> None:
-        action = self.settings.action if decision.pause else Action.NOTIFY
-        self.hass.bus.async_fire(
-            event_type,
-            {
-                "device_id": self.device_id(),
-                "printer": self.settings.name,
-                "camera_entity_id": self.settings.frame_entity,
-                "print_state_entity_id": self.settings.print_state_entity,
-                "failure_entity_id": er.async_get(self.hass).async_get_entity_id(
-                    "binary_sensor", DOMAIN, unique_id(self.subentry_id, "failure")
-                ),
-                "risk": risk,
-                "action": action.value,
-            },
-        )
-
-    # Persistence
+    # What outlives a restart
 
     def _stored(self) -> StoredPrinter:
         return StoredPrinter(
@@ -384,44 +273,3 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.tracker.restore(stored.phase, stored.job)
         self.enabled = stored.enabled
         self.actions.pending = stored.pending
-
-
-class FaultLog:
-    """The fault the detector is in, said once when it begins and once when it ends."""
-
-    def __init__(self, printer_name: str) -> None:
-        """Start without a fault."""
-        self._printer_name = printer_name
-        self.state: DetectionState | None = None
-        self._in_a_row = 0
-
-    def began(self, state: DetectionState, err: Exception) -> None:
-        """A frame failed with ``state``."""
-        self._in_a_row += 1
-        if state is not self.state:
-            LOGGER.warning(
-                "%s: %s (%s); retrying less often until it works again",
-                self._printer_name,
-                _FAULTS[state],
-                redact_frame_urls(str(err)),
-            )
-        self.state = state
-
-    def cleared(self) -> None:
-        """A frame went through."""
-        if self.state is not None:
-            LOGGER.info("%s: analyzing frames again", self._printer_name)
-        self.state = None
-        self._in_a_row = 0
-
-    def next_delay(self, interval: int) -> int:
-        """The interval, doubled for each failure in a row, up to MAX_BACKOFF."""
-        if not self._in_a_row:
-            return interval
-        return min(interval << self._in_a_row, MAX_BACKOFF)
-
-
-_FAULTS = {
-    DetectionState.CAMERA_UNAVAILABLE: "could not get a frame from the camera",
-    DetectionState.ML_UNAVAILABLE: "the Obico ML server failed",
-}

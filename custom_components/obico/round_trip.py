@@ -14,6 +14,7 @@ import io
 
 from homeassistant.components import camera, image
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 from PIL import Image, ImageOps
 
 from .api import Detection, ObicoFrameError, ObicoMlClient
@@ -85,6 +86,18 @@ def shrink(frame: Frame) -> Frame:
     except (OSError, ValueError, Image.DecompressionBombError) as err:
         raise CaptureError(f"the frame could not be decoded: {err}") from err
     return Frame(output.getvalue(), "image/jpeg")
+
+
+def frame_base_url(hass: HomeAssistant, override: str | None) -> str:
+    """Where the ML server reaches Home Assistant: the server entry's URL, or its own."""
+    if override:
+        return override
+    try:
+        return get_url(hass, allow_internal=True, prefer_external=False, allow_ip=True)
+    except NoURLAvailableError as err:
+        raise ObicoFrameError(
+            "Home Assistant has no URL the ML server could use; set one on the server entry"
+        ) from err
 
 
 async def async_analyze(
