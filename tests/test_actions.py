@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
@@ -46,7 +47,13 @@ from tests.conftest import (
     reach_pause_level,
     seed_print,
 )
-from tests.fakes import PAUSE_SWITCH, POWER_SWITCH, PRINT_STATE, FakePrinter
+from tests.fakes import (
+    PAUSE_SWITCH,
+    POWER_SWITCH,
+    PRINT_STATE,
+    FakePowerSwitch,
+    FakePrinter,
+)
 from tests.obico_ml_server import FakeObicoMlServer
 
 FAILURE = "binary_sensor.x1c_failure"
@@ -515,3 +522,52 @@ async def test_a_notify_service_that_fails_does_not_stop_the_alert(
     assert notification["title"] == "Failure detected on X1C"
     assert "notify.my_phone failed: phone unreachable" in caplog.text
     assert hass.states.get(FAILURE).state == STATE_ON
+
+
+@pytest.mark.parametrize(
+    "printer_overrides",
+    [{CONF_ACTION: "pause_and_off", CONF_NOTIFY_TARGET: "my_phone"}],
+)
+async def test_a_notify_service_and_a_power_switch_that_never_answer(
+    hass: HomeAssistant,
+    ml_server: FakeObicoMlServer,
+    hass_storage: dict[str, Any],
+    server_entry: MockConfigEntry,
+    printer: FakePrinter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Calls that hang are given up on after the action timeout, and said so."""
+
+    async def _phone_never_answers(call: ServiceCall) -> None:
+        await asyncio.Event().wait()
+
+    hass.services.async_register("notify", "my_phone", _phone_never_answers)
+    # Not under a frozen clock, so that the (shortened) timeout runs out.
+    seed_print(hass_storage)
+    printer.state.set("running")
+    server_entry.add_to_hass(hass)
+    with (
+        patch("custom_components.obico.actions.ACTION_TIMEOUT", 0.05),
+        patch.object(FakePowerSwitch, "async_turn_off", _hangs),
+    ):
+        assert await hass.config_entries.async_setup(server_entry.entry_id)
+        await hass.async_block_till_done()
+        ml_server.script(*([SPAGHETTI] * 10))
+        for frame in (1, 2):
+            async_fire_time_changed(
+                hass, dt_util.utcnow() + timedelta(seconds=frame * (INTERVAL + 1))
+            )
+            await hass.async_block_till_done(wait_background_tasks=True)
+        assert printer.state.value == "pause"
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=200))
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert "notify.my_phone failed: no answer within 0.05 s" in caplog.text
+    assert "turning off switch.x1c_power failed: no answer within 0.05 s" in caplog.text
+    assert "Could not turn off X1C" in [
+        n["title"] for n in notifications(hass).values()
+    ]
+
+
+async def _hangs(*args: Any, **kwargs: Any) -> None:
+    await asyncio.Event().wait()

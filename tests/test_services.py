@@ -6,11 +6,16 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.obico.const import CONF_PAUSE_ENTITY, DOMAIN
+from custom_components.obico.const import (
+    CONF_PAUSE_ENTITY,
+    DOMAIN,
+    PAUSE_VERIFY_TIMEOUT,
+)
 from tests.conftest import (
     PRINTER_ID,
     SPAGHETTI,
@@ -234,3 +239,39 @@ async def test_pause_print_needs_a_pause_entity(
         )
     assert error.value.translation_key == "no_pause_entity"
     assert printer.state.pause_presses == 0
+
+
+async def test_pause_print_says_when_the_press_fails(
+    hass: HomeAssistant, printing_entry: MockConfigEntry, printer: FakePrinter
+) -> None:
+    """A pause entity that fails makes the call fail, translated, with the reason."""
+    printer.state.pause_failure = ConnectionResetError("printer unreachable")
+    with pytest.raises(HomeAssistantError) as error:
+        await hass.services.async_call(
+            DOMAIN, "pause_print", {"entity_id": FAILURE}, blocking=True
+        )
+    assert error.value.translation_key == "pause_failed"
+    assert str(error.value) == (
+        "Could not pause X1C with button.x1c_pause: printer unreachable"
+    )
+    assert printer.state.value == "running"
+
+
+async def test_pause_print_watches_and_presses_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """A printer that ignores the manual pause is pressed once more, then reported."""
+    printer.state.obeys_pause = False
+    await hass.services.async_call(
+        DOMAIN, "pause_print", {"entity_id": FAILURE}, blocking=True
+    )
+    assert printer.state.pause_presses == 1
+    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
+    assert printer.state.pause_presses == 2
+    await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
+    assert ir.async_get(hass).async_get_issue(
+        DOMAIN, f"pause_not_confirmed_{PRINTER_ID}"
+    )
