@@ -161,3 +161,35 @@ async def test_real_home_assistant_set_up_through_its_api(
     assert stored["data"]["phase"] == "printing"
     assert frames_analyzed >= 2
     assert stored["data"]["prediction"]["current_frame_num"] >= frames_analyzed
+
+
+@pytest.mark.timeout(2 * STARTUP_TIMEOUT + 180)
+async def test_a_crash_mid_print_loses_at_most_thirty_seconds(
+    tmp_path: Path, ml_server: FakeObicoMlServer, frame_host: FrameHost
+) -> None:
+    """Killed with SIGKILL after a minute of frames: what is on disk is recent."""
+    camera_url = frame_host.serve("/snapshot.jpg", make_jpeg(640, 480))
+    config = tmp_path / "config"
+    configuration = CONFIGURATION.format(camera_url=camera_url)
+
+    async with real_hass(config, free_port(), configuration) as hass:
+        try:
+            entry_id = await add_server_and_printer(hass, ml_server.url)
+            # The config flow's test frame, then six of the camera's.
+            await wait_for_frames(ml_server, 7)
+            frames_analyzed = int(await hass.state(FRAMES) or 0)
+        except (AssertionError, TimeoutError) as err:
+            pytest.fail(f"{err!r}; the log ends:\n{hass.log()[-5000:]}")
+        hass.process.kill()
+        await hass.process.wait()
+
+    entries = json.loads((config / ".storage" / "core.config_entries").read_text())
+    (entry,) = [e for e in entries["data"]["entries"] if e["entry_id"] == entry_id]
+    (subentry,) = entry["subentries"]
+    stored_at = config / ".storage" / storage_key(subentry["subentry_id"])
+    prediction = json.loads(stored_at.read_text())["data"]["prediction"]
+    # At one frame every MIN_INTERVAL s, 30 s are this many frames.
+    lost_at_most = 30 // MIN_INTERVAL
+    assert frames_analyzed >= 5
+    assert frames_analyzed - prediction["current_frame_num"] <= lost_at_most
+    assert frames_analyzed - prediction["lifetime_frame_num"] <= lost_at_most

@@ -15,7 +15,7 @@ import io
 from homeassistant.components import camera, image
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError, get_url
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image
 
 from .api import Detection, ObicoFrameError, ObicoMlClient
 from .const import CAMERA_TIMEOUT
@@ -71,21 +71,57 @@ def shrink(frame: Frame) -> Frame:
     """The frame as Obico's server would pass it on: at most 1280x960, or as it was.
 
     Frames up to SHRINK_ABOVE px on their long side come back byte for byte;
-    larger ones as a JPEG that fits SHRINK_TO. The EXIF orientation is applied
-    first, as the ML server's OpenCV would have applied it to the original.
+    larger ones as a JPEG that fits SHRINK_TO, resized as Obico resizes them.
+    The picture is what the ML server's OpenCV would have decoded from the
+    original: turned by its EXIF orientation, without alpha, at 8 bits.
     Runs in an executor: decoding a 4K frame takes tens of milliseconds.
     """
     try:
         with Image.open(io.BytesIO(frame.content)) as picture:
             if max(picture.size) <= SHRINK_ABOVE:
                 return frame
-            upright = ImageOps.exif_transpose(picture)
-            upright.thumbnail(SHRINK_TO, Image.Resampling.LANCZOS)
             output = io.BytesIO()
-            upright.convert("RGB").save(output, format="JPEG")
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
+            _fitted(picture).save(output, format="JPEG")
+    except Exception as err:  # Pillow raises many kinds on bad data
         raise CaptureError(f"the frame could not be decoded: {err}") from err
     return Frame(output.getvalue(), "image/jpeg")
+
+
+def _fitted(picture: Image.Image) -> Image.Image:
+    """The picture upright, in RGB, fitting SHRINK_TO."""
+    orientation = picture.getexif().get(ExifTags.Base.Orientation, 1)
+    # Sized before it is turned, so that a JPEG is still decoded at a reduced
+    # size, as Obico's thumbnail does: the turned picture then fits the box.
+    box = SHRINK_TO[::-1] if orientation in _QUARTER_TURNS else SHRINK_TO
+    if picture.mode not in ("RGB", "L"):
+        # Resized with alpha, or as a palette, a picture would not look as
+        # OpenCV shows it: transparent pixels black, palettes resized NEAREST.
+        picture = _as_rgb(picture)
+    picture.thumbnail(box, Image.Resampling.LANCZOS)
+    if (transpose := _TRANSPOSE.get(orientation)) is not None:
+        picture = picture.transpose(transpose)
+    return picture.convert("RGB")
+
+
+def _as_rgb(picture: Image.Image) -> Image.Image:
+    if picture.mode.startswith("I"):
+        # 16-bit: OpenCV keeps the high byte; Pillow's own conversion clips.
+        picture = picture.convert("I").point(lambda value: value * (1 / 256))
+        picture = picture.convert("L")
+    return picture.convert("RGB")
+
+
+# EXIF orientation 2-8, as the turn that shows the picture upright.
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_QUARTER_TURNS = frozenset({5, 6, 7, 8})
 
 
 def frame_base_url(hass: HomeAssistant, override: str | None) -> str:
