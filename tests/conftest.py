@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -49,10 +50,12 @@ from custom_components.obico.persistence import (
 from custom_components.obico.prediction import PredictionState
 from tests.fakes import (
     CAMERA,
+    IMAGE,
     PAUSE_BUTTON,
     POWER_SWITCH,
     PRINT_STATE,
     FakeCamera,
+    FakeImage,
     FakePauseButton,
     FakePauseSwitch,
     FakePowerSwitch,
@@ -217,6 +220,48 @@ async def printing_entry(
     assert await hass.config_entries.async_setup(server_entry.entry_id)
     await hass.async_block_till_done()
     return server_entry
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of an entity that must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+def notifications(hass: HomeAssistant) -> dict[str, Any]:
+    """The persistent notifications now shown, by id."""
+    return dict(persistent_notification._async_get_or_create_notifications(hass))
+
+
+async def start_print(hass: HomeAssistant, printer: FakePrinter) -> None:
+    """The printer starts printing; the first frame is analyzed at once."""
+    printer.state.set("running")
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def add_image_entity(hass: HomeAssistant, picture: bytes) -> FakeImage:
+    """An image entity serving ``picture``, like a printer's last snapshot."""
+    image = FakeImage(hass, picture)
+    setup_test_component_platform(hass, "image", [image])
+    assert await async_setup_component(hass, "image", {"image": {"platform": "test"}})
+    await hass.async_block_till_done()
+    return image
+
+
+async def watch_image_entity(
+    hass: HomeAssistant, server_entry: MockConfigEntry, picture: bytes
+) -> FakeImage:
+    """Set up the server entry with an image entity as the printer's camera."""
+    image = await add_image_entity(hass, picture)
+    server_entry.add_to_hass(hass)
+    subentry = server_entry.subentries[PRINTER_ID]
+    hass.config_entries.async_update_subentry(
+        server_entry, subentry, data={**subentry.data, CONF_FRAME_ENTITY: IMAGE}
+    )
+    assert await hass.config_entries.async_setup(server_entry.entry_id)
+    await hass.async_block_till_done()
+    return image
 
 
 async def next_poll(

@@ -25,6 +25,7 @@ PAUSE_BUTTON = "button.x1c_pause"
 POWER_SWITCH = "switch.x1c_power"
 PAUSE_SWITCH = "switch.x1c_pause_switch"
 JOB = "sensor.x1c_task_name"
+IMAGE = "image.printer_snapshot"
 
 
 async def misbehave(failure: BaseException | None, hangs: bool) -> None:

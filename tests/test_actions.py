@@ -8,7 +8,6 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import persistent_notification
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError
@@ -44,6 +43,7 @@ from tests.conftest import (
     PRINTER_ID,
     SPAGHETTI,
     next_poll,
+    notifications,
     reach_pause_level,
     seed_print,
 )
@@ -75,11 +75,6 @@ def replay(seed: PredictionState, script: list[list[list[Any]]]) -> list[str]:
             else "safe"
         )
     return verdicts
-
-
-def notifications(hass: HomeAssistant) -> dict[str, Any]:
-    """The persistent notifications now shown."""
-    return dict(persistent_notification._async_get_or_create_notifications(hass))
 
 
 @pytest.fixture

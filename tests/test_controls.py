@@ -9,17 +9,18 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
-from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    setup_test_component_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.obico.const import CONF_FRAME_ENTITY
 from custom_components.obico.persistence import storage_key
-from tests.conftest import PRINTER_ID, SPAGHETTI, next_poll, reach_pause_level
-from tests.fakes import FakeImage, FakePrinter
+from tests.conftest import (
+    PRINTER_ID,
+    SPAGHETTI,
+    next_poll,
+    reach_pause_level,
+    watch_image_entity,
+)
+from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer, make_png
 
 DETECTION = "switch.x1c_detection"
@@ -122,19 +123,7 @@ async def test_an_image_entity_can_be_the_camera(
 ) -> None:
     """Frames may come from an image entity, such as a printer's snapshot."""
     picture = make_png(80, 60)
-    setup_test_component_platform(hass, "image", [FakeImage(hass, picture)])
-    assert await async_setup_component(hass, "image", {"image": {"platform": "test"}})
-    server_entry.add_to_hass(hass)
-    hass.config_entries.async_update_subentry(
-        server_entry,
-        server_entry.subentries[PRINTER_ID],
-        data={
-            **server_entry.subentries[PRINTER_ID].data,
-            CONF_FRAME_ENTITY: "image.printer_snapshot",
-        },
-    )
-    assert await hass.config_entries.async_setup(server_entry.entry_id)
-    await hass.async_block_till_done()
+    await watch_image_entity(hass, server_entry, picture)
     printer.state.set("running")
     await hass.async_block_till_done(wait_background_tasks=True)
     assert ml_server.fetched == [picture]

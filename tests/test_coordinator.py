@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.obico.const import CONF_JOB_ENTITY
 from custom_components.obico.coordinator import PrinterCoordinator
-from tests.conftest import CLEAN, INTERVAL, next_poll
+from tests.conftest import CLEAN, INTERVAL, next_poll, start_print, state_of
 from tests.fakes import JOB, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
@@ -22,23 +22,10 @@ FRAMES = "sensor.x1c_frames_analyzed"
 RISK = "sensor.x1c_failure_risk"
 
 
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """The state of an entity that must exist."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
-
-
 def coordinator_of(entry: MockConfigEntry) -> PrinterCoordinator:
     """The one printer coordinator of the entry."""
     (coordinator,) = entry.runtime_data.printers.values()
     return coordinator
-
-
-async def start_print(hass: HomeAssistant, printer: FakePrinter) -> None:
-    """The printer starts printing; the first frame is analyzed at once."""
-    printer.state.set("running")
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_idle_printer_is_not_watched(

@@ -20,41 +20,29 @@ from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    setup_test_component_platform,
 )
 
-from custom_components.obico.const import (
-    CONF_FRAME_ENTITY,
-    EVENT_FAILURE_DETECTED,
-    EVENT_WARNING,
-)
+from custom_components.obico.const import EVENT_FAILURE_DETECTED, EVENT_WARNING
 from custom_components.obico.frames import MAX_TOTAL_BYTES
-from tests.conftest import INTERVAL, PRINTER_ID, SPAGHETTI, next_poll
-from tests.fakes import FakeCamera, FakeImage, FakePrinter
+from tests.conftest import (
+    INTERVAL,
+    SPAGHETTI,
+    next_poll,
+    start_print,
+    state_of,
+    watch_image_entity,
+)
+from tests.fakes import FakeCamera, FakePrinter
 from tests.http_server import async_resume_http
 from tests.obico_ml_server import FakeObicoMlServer, make_jpeg, make_png
 
 DETECTION_STATE = "sensor.x1c_detection_state"
 FRAMES = "sensor.x1c_frames_analyzed"
 LOGGER_NAME = "custom_components.obico"
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """The state of an entity that must exist."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
-
-
-async def start_print(hass: HomeAssistant, printer: FakePrinter) -> None:
-    """The printer starts printing; the first frame is analyzed at once."""
-    printer.state.set("running")
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def assert_nothing_done(hass: HomeAssistant, printer: FakePrinter) -> None:
@@ -190,20 +178,7 @@ async def test_image_entity_faults_are_the_cameras(
 ) -> None:
     """An image entity as the camera fails the same way, and recovers."""
     picture = make_png(80, 60)
-    image = FakeImage(hass, picture)
-    setup_test_component_platform(hass, "image", [image])
-    assert await async_setup_component(hass, "image", {"image": {"platform": "test"}})
-    server_entry.add_to_hass(hass)
-    hass.config_entries.async_update_subentry(
-        server_entry,
-        server_entry.subentries[PRINTER_ID],
-        data={
-            **server_entry.subentries[PRINTER_ID].data,
-            CONF_FRAME_ENTITY: "image.printer_snapshot",
-        },
-    )
-    assert await hass.config_entries.async_setup(server_entry.entry_id)
-    await hass.async_block_till_done()
+    image = await watch_image_entity(hass, server_entry, picture)
     for name, value in fault.items():
         setattr(image, name, value)
     await start_print(hass, printer)

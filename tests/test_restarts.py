@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import persistent_notification
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -32,6 +31,7 @@ from tests.conftest import (
     INTERVAL,
     PRINTER_ID,
     next_poll,
+    notifications,
     reach_pause_level,
     seed_print,
 )
@@ -44,10 +44,9 @@ ISSUE = f"pause_not_confirmed_{PRINTER_ID}"
 PAUSE_AND_OFF = [{CONF_ACTION: "pause_and_off"}]
 
 
-def notifications(hass: HomeAssistant) -> list[str]:
+def notification_titles(hass: HomeAssistant) -> list[str]:
     """The titles of the persistent notifications now shown."""
-    shown = persistent_notification._async_get_or_create_notifications(hass)
-    return [notification["title"] for notification in shown.values()]
+    return [notification["title"] for notification in notifications(hass).values()]
 
 
 def stored(hass_storage: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +102,7 @@ async def test_a_confirmation_waiting_at_a_restart_goes_on(
     await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
     assert printer.state.pause_presses == 2
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE) is not None
-    assert notifications(hass) == ["Could not pause X1C"]
+    assert notification_titles(hass) == ["Could not pause X1C"]
     assert stored(hass_storage)["pending"]["pause"] is None
 
 
@@ -124,7 +123,7 @@ async def test_a_pause_that_happened_while_down_is_confirmed_at_start(
     await start(hass, printing_entry)
 
     assert printer.state.pause_presses == 1
-    assert notifications(hass) == ["Print paused on X1C"]
+    assert notification_titles(hass) == ["Print paused on X1C"]
     assert stored(hass_storage)["pending"]["pause"] is None
     await next_poll(hass, freezer, 600)
     assert printer.state.pause_presses == 1
@@ -155,7 +154,7 @@ async def test_a_crash_between_the_decision_and_the_press(
     await next_poll(hass, freezer, PAUSE_VERIFY_TIMEOUT)
     assert printer.state.pause_presses == 1
     assert printer.state.value == "pause"
-    assert notifications(hass) == ["Print paused on X1C"]
+    assert notification_titles(hass) == ["Print paused on X1C"]
 
 
 @pytest.mark.parametrize("printer_overrides", PAUSE_AND_OFF)

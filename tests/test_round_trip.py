@@ -16,23 +16,17 @@ import struct
 import zlib
 
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 from PIL import ExifTags, Image
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    setup_test_component_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.obico import round_trip
-from custom_components.obico.const import CONF_FRAME_ENTITY
 from custom_components.obico.frames import Frame, FrameStore
 from custom_components.obico.round_trip import CaptureError, async_capture, shrink
-from tests.conftest import PRINTER_ID
-from tests.fakes import CAMERA, FakeImage, FakePrinter
+from tests.conftest import add_image_entity, start_print, state_of, watch_image_entity
+from tests.fakes import CAMERA, IMAGE, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer, make_jpeg, make_png
 
-IMAGE_ENTITY = "image.printer_snapshot"
 DETECTION_STATE = "sensor.x1c_detection_state"
 RED = (220, 20, 20)
 BLUE = (20, 20, 220)
@@ -407,43 +401,6 @@ def test_a_frame_with_exif_pillow_cannot_rewrite_is_still_shrunk() -> None:
 # Through Home Assistant, to the ML server
 
 
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """The state of an entity that must exist."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
-
-
-async def start_print(hass: HomeAssistant, printer: FakePrinter) -> None:
-    """The printer starts printing; the first frame is analyzed at once."""
-    printer.state.set("running")
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def add_image_entity(hass: HomeAssistant, picture: bytes) -> FakeImage:
-    """An image entity, like a printer integration's last snapshot."""
-    image = FakeImage(hass, picture)
-    setup_test_component_platform(hass, "image", [image])
-    assert await async_setup_component(hass, "image", {"image": {"platform": "test"}})
-    await hass.async_block_till_done()
-    return image
-
-
-async def watch_image_entity(
-    hass: HomeAssistant, server_entry: MockConfigEntry
-) -> None:
-    """Set up the server entry with the image entity as the printer's camera."""
-    server_entry.add_to_hass(hass)
-    subentry = server_entry.subentries[PRINTER_ID]
-    hass.config_entries.async_update_subentry(
-        server_entry,
-        subentry,
-        data={**subentry.data, CONF_FRAME_ENTITY: IMAGE_ENTITY},
-    )
-    assert await hass.config_entries.async_setup(server_entry.entry_id)
-    await hass.async_block_till_done()
-
-
 @pytest.mark.parametrize(
     ("content", "size_seen"),
     [
@@ -516,8 +473,7 @@ async def test_a_4k_png_of_an_image_entity_reaches_the_ml_server_as_a_jpeg(
     printer: FakePrinter,
 ) -> None:
     """An image entity's frame is shrunk like a camera's."""
-    await add_image_entity(hass, make_png(3840, 2160))
-    await watch_image_entity(hass, server_entry)
+    await watch_image_entity(hass, server_entry, make_png(3840, 2160))
     await start_print(hass, printer)
     assert len(ml_server.fetched) == 1
     fetched = decode(ml_server.fetched[0])
@@ -533,9 +489,8 @@ async def test_a_frame_is_served_as_what_its_bytes_are(
 ) -> None:
     """An image entity that says PNG but holds a JPEG: the JPEG is stashed as one."""
     jpeg = make_jpeg(640, 480)
-    image = await add_image_entity(hass, jpeg)
+    image = await watch_image_entity(hass, server_entry, jpeg)
     assert image.content_type == "image/png"
-    await watch_image_entity(hass, server_entry)
     real_stash = FrameStore.stash
     stashed: list[str] = []
 
@@ -565,7 +520,7 @@ async def test_capture_takes_the_content_type_from_the_bytes(
     await add_image_entity(hass, content)
     printer.camera.frame = content
     assert await async_capture(hass, CAMERA) == Frame(content, content_type)
-    assert await async_capture(hass, IMAGE_ENTITY) == Frame(content, content_type)
+    assert await async_capture(hass, IMAGE) == Frame(content, content_type)
 
 
 @pytest.mark.parametrize(
