@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -66,6 +67,10 @@ from tests.http_server import async_start_http
 from tests.obico_ml_server import FakeObicoMlServer, free_port
 
 pytest_plugins = ["tests.deprecation_guard"]
+
+# One line per request of Home Assistant's HTTP server is noise here; and under
+# a frozen clock, newer aiohttp releases cannot even format it.
+logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 # What the ML server answers for a print gone wrong, and for a clean one.
 SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
@@ -227,6 +232,15 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id
     return state.state
+
+
+def tracebacks_of_ours(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What our code logged with a traceback."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.obico") and record.exc_info
+    ]
 
 
 def notifications(hass: HomeAssistant) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+import contextlib
 from dataclasses import dataclass
 import io
 import socket
@@ -86,6 +87,7 @@ class FakeObicoMlServer:
         self.frame_fetched = asyncio.Event()  # set by every fetched frame
         self.url = ""
         self._workers = asyncio.Semaphore(workers)
+        self._stopping = asyncio.Event()
         self._script: deque[list[list[object]]] = deque()
         self._in_flight = 0
         self._runner: web.AppRunner | None = None
@@ -117,6 +119,7 @@ class FakeObicoMlServer:
 
     async def start(self, port: int = 0) -> None:
         """Listen on 127.0.0.1, on a free port unless told which (for a restart)."""
+        self._stopping.clear()
         app = web.Application()
         app.router.add_get("/hc/", self._health)
         app.router.add_get("/p/", self._predict)
@@ -125,6 +128,7 @@ class FakeObicoMlServer:
 
     async def stop(self) -> None:
         """Close the listening socket, the handlers and the fetch session."""
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -173,7 +177,9 @@ class FakeObicoMlServer:
                 return web.json_response(
                     {"detections": [], "message": message}, status=400
                 )
-            await asyncio.sleep(self.inference_delay)
+            # Cut short when the server stops, as a killed worker would be.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.inference_delay)
             return self._inference_answer()
 
     async def _fetch_image(self, url: str) -> bytes:
