@@ -469,12 +469,12 @@ async def analyze_frame(coordinator: PrinterCoordinator) -> None:
 
 
 async def analyze_frames(coordinator: PrinterCoordinator, count: int) -> None:
-    """Analyse ``count`` frames; raise if any of them was not analysed."""
+    """Analyze ``count`` frames; raise if any of them was not analyzed."""
     before = frames_analyzed(coordinator)
     for _ in range(count):
         await analyze_frame(coordinator)
     if (done := frames_analyzed(coordinator) - before) != count:
-        raise RuntimeError(f"only {done} of {count} frames were analysed")
+        raise RuntimeError(f"only {done} of {count} frames were analyzed")
 
 
 async def cpu_and_wall_per_call(
@@ -501,11 +501,11 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
-# 1. Overhead per analysed frame
+# 1. Overhead per analyzed frame
 
 
 async def measure_overhead(bench: Bench, frames: int) -> list[Row]:
-    """Home Assistant CPU per analysed 1080p frame vs a bare GET /hc/.
+    """Home Assistant CPU per analyzed 1080p frame vs a bare GET /hc/.
 
     A 1080p frame's long side exceeds 1296 px, so the integration shrinks it
     (DESIGN section 3) on every frame; the second row says how much of the
@@ -536,7 +536,7 @@ async def measure_overhead(bench: Bench, frames: int) -> list[Row]:
     own = ours - shrinking
     return [
         Row(
-            f"1. HA CPU per analysed 1080p frame, the shrink apart (N={frames})",
+            f"1. HA CPU per analyzed 1080p frame, the shrink apart (N={frames})",
             f"{ms(own)} (all in: {ms(ours)}, wall {ms(ours_wall)})",
             f"{ms(base)} per bare GET /hc/",
             ratio(own, base),
@@ -782,7 +782,7 @@ def failures_row(window: Fairness) -> Row:
     return Row(
         "3b. failed or timed-out requests (that window)",
         f"{window.warnings} warnings logged, {window.failed_answers} non-200 answers",
-        f"{sum(window.counts)} frames analysed",
+        f"{sum(window.counts)} frames analyzed",
         "-",
         "0",
         verdict(window.warnings == 0 and window.failed_answers == 0),
@@ -794,7 +794,7 @@ def failures_row(window: Fairness) -> Row:
 
 @dataclass(frozen=True, slots=True)
 class MemorySample:
-    """Memory after some number of analysed frames."""
+    """Memory after some number of analyzed frames."""
 
     frames: int
     rss: int
@@ -816,7 +816,7 @@ async def measure_memory(bench: Bench, frames: int, checkpoint: int) -> list[Row
 async def sample_memory(
     printer: PrinterCoordinator, frames: int, checkpoint: int
 ) -> list[MemorySample]:
-    """Analyse ``frames`` frames, sampling memory every ``checkpoint`` of them.
+    """Analyze ``frames`` frames, sampling memory every ``checkpoint`` of them.
 
     tracemalloc starts at the first checkpoint: it then counts only what the
     frames after it left behind.
@@ -964,7 +964,7 @@ async def measure_pause_latency(bench: Bench, prints: int) -> list[Row]:
 async def pause_one_print(
     bench: Bench, url: str, printer: PrinterCoordinator, expected: int
 ) -> PausedPrint:
-    """Start a print and analyse frames until the automatic pause."""
+    """Start a print and analyze frames until the automatic pause."""
     hass, button = bench.hass, bench.button
     state_entity = printer.settings.print_state_entity
     button.pressed.clear()

@@ -263,7 +263,7 @@ def server_entry_for(url: str, **data: Any) -> MockConfigEntry:
 async def test_user_flow_checks_the_whole_path_and_creates_the_entry(
     hass: HomeAssistant, ml_server: FakeObicoMlServer, ha_url: str
 ) -> None:
-    """The server analysed our test frame, fetched over HTTP; the entry is stored."""
+    """The server analyzed our test frame, fetched over HTTP; the entry is stored."""
     result = await start_server_flow(hass)
     result = await submit_server(
         hass,

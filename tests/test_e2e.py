@@ -155,11 +155,11 @@ async def test_failing_print_is_detected_paused_once_and_survives_a_restart(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(FAILURE).state == STATE_ON
-    analysed = int(hass.states.get(FRAMES).state)
-    assert analysed > pause_frame
+    analyzed = int(hass.states.get(FRAMES).state)
+    assert analyzed > pause_frame
     for _ in range(10):
         await next_poll(hass, freezer)
-    assert int(hass.states.get(FRAMES).state) > analysed
+    assert int(hass.states.get(FRAMES).state) > analyzed
     assert printer.state.pause_presses == 1
     assert len(failures) == 1
 

@@ -112,7 +112,7 @@ async def wait_for_frames(ml_server: FakeObicoMlServer, count: int) -> None:
 async def test_real_home_assistant_set_up_through_its_api(
     tmp_path: Path, ml_server: FakeObicoMlServer, frame_host: FrameHost
 ) -> None:
-    """Onboard, add a server and a printer, see frames analysed, ask for one."""
+    """Onboard, add a server and a printer, see frames analyzed, ask for one."""
     picture = make_jpeg(640, 480)
     camera_url = frame_host.serve("/snapshot.jpg", picture)
     config = tmp_path / "config"

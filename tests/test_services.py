@@ -43,7 +43,7 @@ async def test_analyze_now_returns_detections_without_counting_the_frame(
     ml_server: FakeObicoMlServer,
     printing_entry: MockConfigEntry,
 ) -> None:
-    """One frame, analysed on demand; the print's statistics stay as they were."""
+    """One frame, analyzed on demand; the print's statistics stay as they were."""
     ml_server.script([["failure", 0.42, [10.0, 20.0, 30.0, 40.0]]])
     device_id = printer_device_id(hass)
     response = await hass.services.async_call(
