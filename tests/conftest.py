@@ -64,7 +64,7 @@ from tests.fakes import (
     PrinterState,
 )
 from tests.http_server import async_start_http
-from tests.obico_ml_server import FakeObicoMlServer, free_port
+from tests.obico_ml_server import FakeObicoMlServer, FrameHost, free_port
 
 pytest_plugins = ["tests.deprecation_guard"]
 
@@ -106,6 +106,15 @@ async def ml_server(socket_enabled: None) -> AsyncGenerator[FakeObicoMlServer]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def frame_host(socket_enabled: None) -> AsyncGenerator[FrameHost]:
+    """A plain web server on loopback, such as a camera's snapshot URL."""
+    host = FrameHost()
+    await host.start()
+    yield host
+    await host.stop()
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ from custom_components.obico.const import (
 )
 from tests.conftest import TOKEN, printer_data
 from tests.fakes import CAMERA, PAUSE_BUTTON, POWER_SWITCH, PRINT_STATE, FakePrinter
-from tests.obico_ml_server import FakeObicoMlServer, make_jpeg
+from tests.obico_ml_server import FakeObicoMlServer, FrameHost, make_jpeg
 
 FRAME_PATH = "/api/obico/frame/"
 BENCH_CAM = "image.bench_cam"
@@ -188,7 +188,6 @@ def printer_input(**overrides: Any) -> dict[str, Any]:
         CONF_PRINT_STATE_ENTITY: BENCH_STATE,
         CONF_PRINTING_STATES: ["printing"],
         CONF_PAUSED_STATES: ["paused"],
-        CONF_ACTION: "pause_and_off",
         CONF_PAUSE_ENTITY: PAUSE_BUTTON,
         CONF_POWER_SWITCH: POWER_SWITCH,
         CONF_POWER_OFF_DELAY: 30,
@@ -433,7 +432,7 @@ async def test_user_flow_cannot_connect_when_the_server_is_down_then_recovers(
     other_ml_server: FakeObicoMlServer,
     ha_url: str,
 ) -> None:
-    """A stopped server gives cannot_connect with the reason; another one works."""
+    """A stopped server: nothing answers there, and how to check; another works."""
     await ml_server.stop()
     result = await start_server_flow(hass)
     result = await submit_server(
@@ -442,16 +441,17 @@ async def test_user_flow_cannot_connect_when_the_server_is_down_then_recovers(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
-    assert set(placeholders_of(result)) == {"error"}
-    error = placeholders_of(result)["error"]
-    assert error.startswith("cannot reach the ML server: ")
-    assert f"127.0.0.1:{port_of(ml_server.url)}" in error
+    # The address, for the hint to curl it; no library text.
+    assert placeholders_of(result) == {"ml_url": ml_server.url}
     await assert_server_added(hass, result["flow_id"], other_ml_server, ha_url)
 
 
 @pytest.mark.parametrize(
-    ("token", "header"),
-    [("wrong-token", "Bearer wrong-token"), (OMIT, None)],
+    ("token", "header", "error"),
+    [
+        ("wrong-token", "Bearer wrong-token", "invalid_auth"),
+        (OMIT, None, "token_needed"),
+    ],
     ids=["wrong_token", "missing_token"],
 )
 async def test_user_flow_invalid_auth_then_recovers(
@@ -460,15 +460,16 @@ async def test_user_flow_invalid_auth_then_recovers(
     ha_url: str,
     token: object,
     header: str | None,
+    error: str,
 ) -> None:
-    """A wrong or missing token is invalid_auth; the right one then works."""
+    """A refused token and a missing one are told apart; the right one works."""
     result = await start_server_flow(hass)
     result = await submit_server(
         hass, result["flow_id"], server_input(ml_server, ha_url, **{CONF_TOKEN: token})
     )
 
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": error}
     assert result["description_placeholders"] == {}
     assert [request.authorization for request in ml_server.requests] == [header]
     assert [request.status for request in ml_server.requests] == [401]
@@ -488,16 +489,13 @@ async def test_user_flow_frame_unreachable_shows_the_frame_url_then_recovers(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "frame_unreachable"}
-    placeholders = placeholders_of(result)
-    assert set(placeholders) == {"frame_url", "error"}
-    assert placeholders["frame_url"] == f"{closed}{FRAME_PATH}…"
-    assert placeholders["error"].startswith(
-        f"Failed to get image {closed}{FRAME_PATH}…: "
-    )
-    # The one-time secret the server quoted back is nowhere in the message.
+    # The URL first, then the gist of the server's message in a few words.
+    assert placeholders_of(result) == {
+        "frame_url": f"{closed}{FRAME_PATH}…",
+        "reason": "the connection was refused",
+    }
     frame_url = ml_server.requests[0].img
     assert frame_url is not None
-    assert URL(frame_url).name not in placeholders["error"]
     assert [request.status for request in ml_server.requests] == [400]
     # The frame nobody could fetch is withdrawn at once.
     assert await frame_status(ha_url, frame_url) == 404
@@ -518,7 +516,7 @@ async def test_user_flow_frame_unreachable_when_the_server_answers_without_fetch
     assert result["errors"] == {"base": "frame_unreachable"}
     assert result["description_placeholders"] == {
         "frame_url": f"{ha_url}{FRAME_PATH}…",
-        "error": "the ML server answered without fetching the frame",
+        "reason": "the ML server answered without fetching the frame",
     }
     assert ml_server.fetched == []
     frame_url = ml_server.requests[0].img
@@ -530,18 +528,20 @@ async def test_user_flow_frame_unreachable_when_the_server_answers_without_fetch
 
 
 @pytest.mark.parametrize(
-    ("mode", "shown"),
+    ("mode", "error", "placeholders"),
     [
-        ("garbage", ("invalid_response", "the ML server did not answer JSON")),
+        ("garbage", "not_obico", {"error": "the ML server did not answer JSON"}),
         (
             "wrong_shape",
-            ("invalid_response", "wrong shape: no detections in the answer"),
+            "not_obico",
+            {"error": "wrong shape: no detections in the answer"},
         ),
         (
             "reject_422",
-            ("invalid_response", "the ML server rejected the request (HTTP 422)"),
+            "not_obico",
+            {"error": "the ML server rejected the request (HTTP 422)"},
         ),
-        ("error_500", ("cannot_connect", "the ML server failed with HTTP 500")),
+        ("error_500", "server_error", {"status": "500"}),
     ],
 )
 async def test_user_flow_bad_answers_then_recovers(
@@ -549,10 +549,10 @@ async def test_user_flow_bad_answers_then_recovers(
     ml_server: FakeObicoMlServer,
     ha_url: str,
     mode: str,
-    shown: tuple[str, str],
+    error: str,
+    placeholders: dict[str, str],
 ) -> None:
     """An answer that is not a usable detection result has its own error."""
-    error, reason = shown
     ml_server.mode = mode
     result = await start_server_flow(hass)
     result = await submit_server(
@@ -561,10 +561,69 @@ async def test_user_flow_bad_answers_then_recovers(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
-    assert result["description_placeholders"] == {"error": reason}
+    assert result["description_placeholders"] == {"ml_url": ml_server.url} | (
+        placeholders
+    )
 
     ml_server.mode = "normal"
     await assert_server_added(hass, result["flow_id"], ml_server, ha_url)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "placeholders"),
+    [
+        (404, "Not Found", "not_obico", {"error": "HTTP 404 to /hc/"}),
+        (
+            200,
+            "<html>Welcome to nginx</html>",
+            "not_obico",
+            {"error": "no ok from /hc/"},
+        ),
+        (200, "error", "server_not_ready", {}),
+    ],
+    ids=["another_server", "a_web_page", "model_not_loaded"],
+)
+async def test_user_flow_a_server_that_is_not_a_working_obico_ml_api(
+    hass: HomeAssistant,
+    frame_host: FrameHost,
+    ml_server: FakeObicoMlServer,
+    ha_url: str,
+    status: int,
+    body: str,
+    error: str,
+    placeholders: dict[str, str],
+) -> None:
+    """Something answers at the address, but not an Obico ML API that can work."""
+    frame_host.serve("/hc/", body.encode(), content_type="text/html", status=status)
+    result = await start_server_flow(hass)
+    result = await submit_server(
+        hass,
+        result["flow_id"],
+        server_input(ml_server, ha_url, **{CONF_ML_URL: frame_host.url}),
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert placeholders_of(result) == {"ml_url": frame_host.url} | placeholders
+    await assert_server_added(hass, result["flow_id"], ml_server, ha_url)
+
+
+async def test_a_flow_left_open_never_locks_the_url_out(
+    hass: HomeAssistant, ml_server: FakeObicoMlServer, ha_url: str
+) -> None:
+    """An abandoned flow (a reload after an error) leaves the URL free."""
+    abandoned = await start_server_flow(hass)
+    ml_server.token = "another"
+    abandoned = await submit_server(
+        hass, abandoned["flow_id"], server_input(ml_server, ha_url)
+    )
+    assert abandoned["errors"] == {"base": "invalid_auth"}
+
+    ml_server.token = TOKEN
+    result = await start_server_flow(hass)
+    await assert_server_added(hass, result["flow_id"], ml_server, ha_url)
+    # Home Assistant then ends the abandoned flow for the configured server.
+    assert hass.config_entries.flow.async_progress() == []
 
 
 async def test_user_flow_unknown_error_is_logged_then_recovers(
@@ -895,16 +954,19 @@ async def test_reauth_empty_token_removes_it(
 
 
 async def start_printer_flow(
-    hass: HomeAssistant, entry: ConfigEntry, preset: str
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    preset: str,
+    action: str = "pause_and_off",
 ) -> SubentryFlowResult:
-    """Open the "add printer" flow and pick a preset."""
+    """Open the "add printer" flow, pick a preset and an action."""
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_PRINTER), context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_PRESET: preset}
+        result["flow_id"], {CONF_PRESET: preset, CONF_ACTION: action}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "printer"
@@ -939,7 +1001,10 @@ async def test_printer_flow_starts_with_the_preset_choice(
         "elegoo",
         "custom",
     ]
-    assert schema_of(result)({}) == {CONF_PRESET: "bambu_lab"}
+    assert select_options(result, CONF_ACTION) == ["notify", "pause", "pause_and_off"]
+    assert schema_of(result)({}) == {CONF_PRESET: "bambu_lab", CONF_ACTION: "pause"}
+    # The printer's details come next: the button says so.
+    assert result["last_step"] is False
 
 
 @pytest.mark.parametrize(
@@ -1034,11 +1099,11 @@ async def test_printer_flow_integer_sensitivity_is_stored_as_float(
     hass: HomeAssistant, entry_with_bench_cam: MockConfigEntry
 ) -> None:
     """Sensitivity 1 is 1.0, and the notify target is optional."""
-    result = await start_printer_flow(hass, entry_with_bench_cam, "custom")
+    result = await start_printer_flow(hass, entry_with_bench_cam, "custom", "notify")
     result = await submit_printer(
         hass,
         result["flow_id"],
-        printer_input(**{CONF_SENSITIVITY: 1, CONF_ACTION: "notify"}),
+        printer_input(**{CONF_SENSITIVITY: 1}, **NO_PAUSE),
     )
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -1063,29 +1128,6 @@ PRINTER_ERRORS = [
         {CONF_PAUSED_STATES: ["paused", "printing"]},
         {CONF_PAUSED_STATES: "states_overlap"},
         id="states_overlap",
-    ),
-    pytest.param(
-        {CONF_ACTION: "pause", CONF_PAUSE_ENTITY: OMIT},
-        {CONF_PAUSE_ENTITY: "pause_entity_required"},
-        id="pause_entity_required_to_pause",
-    ),
-    pytest.param(
-        {CONF_PAUSE_ENTITY: OMIT},
-        {CONF_PAUSE_ENTITY: "pause_entity_required"},
-        id="pause_entity_required_to_power_off",
-    ),
-    pytest.param(
-        {CONF_POWER_SWITCH: OMIT},
-        {CONF_POWER_SWITCH: "power_switch_required"},
-        id="power_switch_required",
-    ),
-    pytest.param(
-        {CONF_PAUSE_ENTITY: OMIT, CONF_POWER_SWITCH: OMIT},
-        {
-            CONF_PAUSE_ENTITY: "pause_entity_required",
-            CONF_POWER_SWITCH: "power_switch_required",
-        },
-        id="pause_entity_and_power_switch_required",
     ),
     pytest.param(
         {CONF_NOTIFY_TARGET: "notify.nobody"},
@@ -1149,15 +1191,21 @@ async def test_printer_flow_error_keeps_paused_states_the_user_cleared(
 
 
 async def start_printer_reconfigure(
-    hass: HomeAssistant, entry: ConfigEntry, subentry_id: str
+    hass: HomeAssistant, entry: ConfigEntry, subentry_id: str, action: str = "pause"
 ) -> SubentryFlowResult:
-    """Open the "change printer" form of a printer subentry."""
+    """Open the "change printer" flow of a printer subentry, keep or pick an action."""
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_PRINTER),
         context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry_id},
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
+    assert result["last_step"] is False
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_ACTION: action}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "printer"
     return result
 
 
@@ -1171,9 +1219,22 @@ def x1c_subentry_id(entry: ConfigEntry) -> str:
     return subentry_id
 
 
+NO_PAUSE = {
+    CONF_PAUSE_ENTITY: OMIT,
+    CONF_POWER_SWITCH: OMIT,
+    CONF_POWER_OFF_DELAY: OMIT,
+}
+
+
 def x1c_input(**overrides: Any) -> dict[str, Any]:
-    """The X1C's current settings as its form holds them; OMIT empties a field."""
-    values = {CONF_NAME: "X1C"} | printer_data() | overrides
+    """The X1C's current settings as its form holds them; OMIT empties a field.
+
+    The X1C pauses (no power-off): its power switch and delay are not asked.
+    """
+    stored = printer_data()
+    for key in (CONF_ACTION, CONF_POWER_SWITCH, CONF_POWER_OFF_DELAY):
+        stored.pop(key)
+    values = {CONF_NAME: "X1C"} | stored | overrides
     return {key: value for key, value in values.items() if value is not OMIT}
 
 
@@ -1196,7 +1257,12 @@ async def test_printer_reconfigure_updates_and_reloads(
     """New settings are stored, and the reloaded coordinator uses them."""
     subentry_id = x1c_subentry_id(loaded_entry)
     old_coordinator = loaded_entry.runtime_data.printers[subentry_id]
-    result = await start_printer_reconfigure(hass, loaded_entry, subentry_id)
+    result = await start_printer_reconfigure(
+        hass, loaded_entry, subentry_id, action="notify"
+    )
+    assert {field.schema for field in schema_of(result).schema}.isdisjoint(
+        {CONF_PAUSE_ENTITY, CONF_POWER_SWITCH, CONF_POWER_OFF_DELAY}
+    )
     result = await submit_printer(
         hass,
         result["flow_id"],
@@ -1205,8 +1271,7 @@ async def test_printer_reconfigure_updates_and_reloads(
                 CONF_NAME: "X1C Carbon",
                 CONF_INTERVAL: 30,
                 CONF_SENSITIVITY: 1.1,
-                CONF_ACTION: "notify",
-                CONF_POWER_SWITCH: OMIT,
+                CONF_PAUSE_ENTITY: OMIT,
             }
         ),
     )
@@ -1218,7 +1283,8 @@ async def test_printer_reconfigure_updates_and_reloads(
     assert subentry.unique_id == CAMERA
     expected = printer_data(**{CONF_INTERVAL: 30, CONF_SENSITIVITY: 1.1})
     expected[CONF_ACTION] = "notify"
-    del expected[CONF_POWER_SWITCH]
+    for key in (CONF_PAUSE_ENTITY, CONF_POWER_SWITCH, CONF_POWER_OFF_DELAY):
+        del expected[key]
     assert dict(subentry.data) == expected
 
     assert loaded_entry.state is ConfigEntryState.LOADED
@@ -1237,15 +1303,11 @@ async def test_printer_reconfigure_updates_and_reloads(
             {CONF_PAUSED_STATES: "states_overlap"},
         ),
         (
-            {CONF_ACTION: "pause_and_off", CONF_POWER_SWITCH: OMIT},
-            {CONF_POWER_SWITCH: "power_switch_required"},
-        ),
-        (
             {CONF_NOTIFY_TARGET: "nobody"},
             {CONF_NOTIFY_TARGET: "notify_target_unknown"},
         ),
     ],
-    ids=["states_overlap", "power_switch_required", "notify_target_unknown"],
+    ids=["states_overlap", "notify_target_unknown"],
 )
 async def test_printer_reconfigure_errors_change_nothing_then_recover(
     hass: HomeAssistant,
@@ -1260,7 +1322,7 @@ async def test_printer_reconfigure_errors_change_nothing_then_recover(
     result = await submit_printer(hass, result["flow_id"], typed)
 
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "printer"
     assert result["errors"] == errors
     assert suggested_values(result) == typed
     assert dict(loaded_entry.subentries[subentry_id].data) == printer_data()
@@ -1270,9 +1332,10 @@ async def test_printer_reconfigure_errors_change_nothing_then_recover(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert dict(loaded_entry.subentries[subentry_id].data) == printer_data(
-        **{CONF_INTERVAL: 20}
-    )
+    # Pausing without a power-off: the power-off settings go with the form.
+    expected = printer_data(**{CONF_INTERVAL: 20})
+    del expected[CONF_POWER_SWITCH], expected[CONF_POWER_OFF_DELAY]
+    assert dict(loaded_entry.subentries[subentry_id].data) == expected
 
 
 async def test_printer_reconfigure_to_a_camera_of_another_printer(
@@ -1333,3 +1396,56 @@ async def test_printer_reconfigure_refuses_an_interval_under_ten_seconds(
     with pytest.raises(InvalidData):
         await submit_printer(hass, result["flow_id"], x1c_input(**{CONF_INTERVAL: 9}))
     assert dict(loaded_entry.subentries[subentry_id].data) == printer_data()
+
+
+@pytest.mark.parametrize(
+    ("action", "shown", "hidden"),
+    [
+        (
+            "notify",
+            set(),
+            {CONF_PAUSE_ENTITY, CONF_POWER_SWITCH, CONF_POWER_OFF_DELAY},
+        ),
+        ("pause", {CONF_PAUSE_ENTITY}, {CONF_POWER_SWITCH, CONF_POWER_OFF_DELAY}),
+        (
+            "pause_and_off",
+            {CONF_PAUSE_ENTITY, CONF_POWER_SWITCH, CONF_POWER_OFF_DELAY},
+            set(),
+        ),
+    ],
+)
+async def test_printer_form_asks_only_what_the_action_needs(
+    hass: HomeAssistant,
+    entry_with_bench_cam: MockConfigEntry,
+    action: str,
+    shown: set[str],
+    hidden: set[str],
+) -> None:
+    """The power-off delay only for "pause and power off", the pause entity only to pause."""
+    result = await start_printer_flow(hass, entry_with_bench_cam, "moonraker", action)
+    fields = {field.schema: field for field in schema_of(result).schema}
+    assert shown <= set(fields)
+    assert hidden.isdisjoint(fields)
+    # What is asked for is required, and marked so.
+    assert all(isinstance(fields[key], vol.Required) for key in shown)
+    assert result["last_step"] is True
+
+
+async def test_printer_flow_refuses_a_pausing_printer_without_pause_entity(
+    hass: HomeAssistant, entry_with_bench_cam: MockConfigEntry
+) -> None:
+    """To pause, the pause entity is required; the form says so before anything."""
+    result = await start_printer_flow(hass, entry_with_bench_cam, "moonraker", "pause")
+    with pytest.raises(InvalidData):
+        await submit_printer(
+            hass,
+            result["flow_id"],
+            printer_input(
+                **{
+                    CONF_PAUSE_ENTITY: OMIT,
+                    CONF_POWER_SWITCH: OMIT,
+                    CONF_POWER_OFF_DELAY: OMIT,
+                }
+            ),
+        )
+    assert len(entry_with_bench_cam.subentries) == 1

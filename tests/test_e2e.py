@@ -23,7 +23,6 @@ from custom_components.obico.const import (
     CONF_ML_URL,
     CONF_PAUSE_ENTITY,
     CONF_PAUSED_STATES,
-    CONF_POWER_OFF_DELAY,
     CONF_PRESET,
     CONF_PRINT_STATE_ENTITY,
     CONF_PRINTING_STATES,
@@ -77,7 +76,7 @@ async def add_server_and_printer(
         (entry.entry_id, SUBENTRY_PRINTER), context={"source": "user"}
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_PRESET: "bambu_lab"}
+        result["flow_id"], {CONF_PRESET: "bambu_lab", CONF_ACTION: "pause"}
     )
     assert result["step_id"] == "printer"
     result = await hass.config_entries.subentries.async_configure(
@@ -88,9 +87,7 @@ async def add_server_and_printer(
             CONF_PRINT_STATE_ENTITY: PRINT_STATE,
             CONF_PRINTING_STATES: ["running"],
             CONF_PAUSED_STATES: ["pause"],
-            CONF_ACTION: "pause",
             CONF_PAUSE_ENTITY: PAUSE_BUTTON,
-            CONF_POWER_OFF_DELAY: 120,
             CONF_SENSITIVITY: 1.0,
             CONF_INTERVAL: 10,
         },

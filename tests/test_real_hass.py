@@ -11,7 +11,6 @@ fetches the frames of an image entity from Home Assistant's HTTP server; and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
 import json
 from pathlib import Path
 
@@ -58,15 +57,6 @@ logger:
 FRAMES = "sensor.x1c_frames_analyzed"
 
 
-@pytest.fixture
-async def frame_host(socket_enabled: None) -> AsyncGenerator[FrameHost]:
-    """Where the image entity gets its picture: a camera's snapshot URL."""
-    host = FrameHost()
-    await host.start()
-    yield host
-    await host.stop()
-
-
 async def add_server_and_printer(hass: RealHass, ml_url: str) -> str:
     """Add the ML server and a printer through the config flows; the entry id."""
     server = await hass.flow(
@@ -84,14 +74,13 @@ async def add_server_and_printer(hass: RealHass, ml_url: str) -> str:
     printer = await hass.flow(
         "/api/config/config_entries/subentries/flow",
         {"handler": [entry_id, SUBENTRY_PRINTER]},
-        {CONF_PRESET: "bambu_lab"},
+        {CONF_PRESET: "bambu_lab", CONF_ACTION: "notify"},
         {
             "name": "X1C",
             CONF_FRAME_ENTITY: "image.printer_cam",
             CONF_PRINT_STATE_ENTITY: "input_select.x1c_status",
             CONF_PRINTING_STATES: ["running"],
             CONF_PAUSED_STATES: ["pause"],
-            CONF_ACTION: "notify",
             CONF_SENSITIVITY: 1.0,
             CONF_INTERVAL: MIN_INTERVAL,
         },

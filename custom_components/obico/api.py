@@ -13,6 +13,7 @@ import asyncio
 from http import HTTPStatus
 import json
 import logging
+import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -41,24 +42,48 @@ class ObicoError(Exception):
 
 
 class ObicoConnectionError(ObicoError):
-    """The ML server could not be reached, timed out or failed (5xx)."""
+    """Nothing answered at the ML server's address, or not in time."""
+
+
+class ObicoServerError(ObicoConnectionError):
+    """The ML server answered with a server error (5xx)."""
+
+    def __init__(self, status: int) -> None:
+        """Keep the status, which is all a 5xx says."""
+        super().__init__(f"the ML server failed with HTTP {status}")
+        self.status = status
+
+
+class ObicoNotReadyError(ObicoError):
+    """The ML server is up, but says its model did not load (``/hc/`` is "error")."""
 
 
 class ObicoAuthError(ObicoError):
-    """The ML server rejected the token (HTTP 401)."""
+    """The ML server rejected the request for want of the right token (HTTP 401)."""
+
+    def __init__(self, *, token_sent: bool) -> None:
+        """Say whether a token was sent: refused, or needed."""
+        super().__init__(
+            "the ML server rejected the token"
+            if token_sent
+            else "the ML server needs a token"
+        )
+        self.token_sent = token_sent
 
 
 class ObicoFrameError(ObicoError):
     """The ML server could not fetch, decode or analyze the frame (HTTP 400).
 
     ``server_message`` is the server's own explanation, with the frame URL's
-    one-time secret redacted.
+    one-time secret redacted; ``reason`` is its gist in a few words, without
+    the Python text the real server adds.
     """
 
     def __init__(self, server_message: str) -> None:
-        """Keep the server's message for callers that show it to users."""
-        super().__init__(f"the ML server could not use the frame: {server_message}")
+        """Keep the server's message, and its gist."""
         self.server_message = server_message
+        self.reason = frame_error_reason(server_message)
+        super().__init__(f"the ML server could not use the frame: {self.reason}")
 
 
 class ObicoResponseError(ObicoError):
@@ -141,10 +166,13 @@ class ObicoMlClient:
         return self._max_concurrent
 
     async def health(self) -> None:
-        """Raise ObicoConnectionError unless ``GET /hc/`` answers 200.
+        """Raise unless ``GET /hc/`` answers ``ok``, as the Obico ML API does.
 
-        It does not queue behind detections: it is cheap, and it is how a caller
-        tells "server down" from "server busy".
+        ObicoConnectionError: nothing answers. ObicoNotReadyError: the server
+        answers ``error``, its model did not load. ObicoResponseError: something
+        answers, but not as an Obico ML API. It does not queue behind
+        detections: it is cheap, and it is how a caller tells "server down"
+        from "server busy".
         """
         try:
             async with (
@@ -154,10 +182,17 @@ class ObicoMlClient:
                 ) as response,
             ):
                 status = response.status
+                body = (await _read_capped(response)).decode("utf-8", "replace")
         except (aiohttp.ClientError, OSError) as err:
             raise self._connection_error(err) from err
-        if status != HTTPStatus.OK:
-            raise ObicoConnectionError(f"health check answered HTTP {status}")
+        answer = body.strip()
+        if status == HTTPStatus.OK and answer == "ok":
+            return
+        if status == HTTPStatus.OK and answer == "error":
+            raise ObicoNotReadyError("the ML server's model did not load")
+        raise ObicoResponseError(
+            f"HTTP {status} to /hc/" if status != HTTPStatus.OK else "no ok from /hc/"
+        )
 
     async def detect(self, image_url: str | Callable[[], str]) -> list[Detection]:
         """Ask the ML server to analyze the frame at ``image_url``.
@@ -210,11 +245,9 @@ class ObicoMlClient:
 
 def _status_error(status: int, *, token_sent: bool) -> ObicoError:
     if status == HTTPStatus.UNAUTHORIZED:
-        if token_sent:
-            return ObicoAuthError("the ML server rejected the token")
-        return ObicoAuthError("the ML server needs a token")
+        return ObicoAuthError(token_sent=token_sent)
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-        return ObicoConnectionError(f"the ML server failed with HTTP {status}")
+        return ObicoServerError(status)
     if status == HTTPStatus.UNPROCESSABLE_ENTITY:
         return ObicoResponseError("the ML server rejected the request (HTTP 422)")
     return ObicoResponseError(f"unexpected HTTP {status} from the ML server")
@@ -239,6 +272,44 @@ def _frame_error_message(body: bytes) -> str:
     if isinstance(payload, dict) and isinstance(payload.get("message"), str):
         return str(payload["message"])
     text = body.decode("utf-8", errors="replace").strip()
+    return text[:_MAX_MESSAGE_CHARS] or "no reason given"
+
+
+# What went wrong fetching a frame, in the words of the libraries the real
+# server (requests, urllib3, OpenCV) and the simulator (aiohttp) use, and in ours.
+_FRAME_ERROR_REASONS = (
+    (r"timed? ?out", "the connection timed out"),
+    (r"refused|connect call failed|cannot connect", "the connection was refused"),
+    (
+        (
+            r"name or service not known|nodename nor servname|getaddrinfo|"
+            r"name resolution|does not resolve|resolve host"
+        ),
+        "its host name did not resolve",
+    ),
+    (r"no route to host|network is unreachable", "there is no route to it"),
+    (r"ssl|certificate", "its TLS certificate was not accepted"),
+    (r"\b([45]\d\d)\b", r"Home Assistant answered HTTP \1"),
+    (r"decode|imdecode|cannot identify|nonetype", "the picture could not be decoded"),
+)
+_PYTHON_NOISE = re.compile(
+    r"ImmutableMultiDict\(.*?\)\]?\)|<[^>]*object at 0x[0-9a-f]+>|https?://\S+"
+)
+
+
+def frame_error_reason(server_message: str) -> str:
+    """The gist of the ML server's 'Failed to get image ...' message, in a line.
+
+    The real server quotes its request arguments and the repr of the Python
+    exception chain; only what went wrong is worth showing.
+    """
+    for pattern, reason in _FRAME_ERROR_REASONS:
+        if match := re.search(pattern, server_message, re.IGNORECASE):
+            return match.expand(reason)
+    text = _PYTHON_NOISE.sub(
+        "", server_message.splitlines()[0] if server_message else ""
+    )
+    text = " ".join(text.split()).strip(" -:")
     return text[:_MAX_MESSAGE_CHARS] or "no reason given"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
@@ -36,10 +37,12 @@ from PIL import Image, ImageDraw
 from .alerts import Action
 from .api import (
     ObicoAuthError,
-    ObicoConnectionError,
+    ObicoError,
     ObicoFrameError,
     ObicoMlClient,
+    ObicoNotReadyError,
     ObicoResponseError,
+    ObicoServerError,
     normalize_url,
 )
 from .const import (
@@ -75,7 +78,7 @@ from .const import (
     PRINTER_PRESETS,
     SUBENTRY_PRINTER,
 )
-from .frames import Frame, async_get_frame_store, frame_path, redact_frame_urls
+from .frames import Frame, async_get_frame_store, frame_path
 from .round_trip import async_analyze, frame_base_url
 from .validation import vol
 
@@ -140,39 +143,53 @@ def _normalized_server_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def async_check_server(hass: HomeAssistant, data: Mapping[str, Any]) -> None:
-    """Prove that the server answers, accepts the token and can fetch our frames."""
+    """Prove that the server answers, accepts the token and can fetch our frames.
+
+    Each way this can fail is a form error of its own that says what to do:
+    the user is often setting up the ML server at the same time.
+    """
+    ml_url = data[CONF_ML_URL]
     client = ObicoMlClient(
-        async_get_clientsession(hass), data[CONF_ML_URL], token=data.get(CONF_TOKEN)
+        async_get_clientsession(hass), ml_url, token=data.get(CONF_TOKEN)
     )
-    try:
-        await client.health()
-    except ObicoConnectionError as err:
-        raise ServerCheckError("cannot_connect", {"error": str(err)}) from err
     try:
         base_url = frame_base_url(hass, data.get(CONF_HA_URL))
     except ObicoFrameError as err:
         raise ServerCheckError("no_ha_url") from err
     test_frame = Frame(await hass.async_add_executor_job(_test_frame), "image/jpeg")
-    frames = async_get_frame_store(hass)
     try:
-        await async_analyze(hass, client, frames, base_url, test_frame)
-    except ObicoAuthError as err:
-        raise ServerCheckError("invalid_auth") from err
-    except ObicoFrameError as err:
-        raise _frame_unreachable(
-            base_url + frame_path("…"), err.server_message
-        ) from err
-    except ObicoConnectionError as err:
-        raise ServerCheckError("cannot_connect", {"error": str(err)}) from err
-    except ObicoResponseError as err:
-        raise ServerCheckError("invalid_response", {"error": str(err)}) from err
+        await client.health()
+        await async_analyze(
+            hass, client, async_get_frame_store(hass), base_url, test_frame
+        )
+    except ObicoError as err:
+        raise _server_check_error(err, ml_url, base_url) from err
 
 
-def _frame_unreachable(shown_url: str, reason: str) -> ServerCheckError:
-    return ServerCheckError(
-        "frame_unreachable",
-        {"frame_url": shown_url, "error": redact_frame_urls(reason)},
-    )
+def _server_check_error(
+    err: ObicoError, ml_url: str, base_url: str
+) -> ServerCheckError:
+    """The form error for what went wrong, with what the message needs."""
+    match err:
+        case ObicoAuthError(token_sent=True):
+            return ServerCheckError("invalid_auth")
+        case ObicoAuthError():
+            return ServerCheckError("token_needed")
+        case ObicoFrameError():
+            return ServerCheckError(
+                "frame_unreachable",
+                {"frame_url": base_url + frame_path("…"), "reason": err.reason},
+            )
+        case ObicoServerError():
+            return ServerCheckError(
+                "server_error", {"ml_url": ml_url, "status": str(err.status)}
+            )
+        case ObicoNotReadyError():
+            return ServerCheckError("server_not_ready", {"ml_url": ml_url})
+        case ObicoResponseError():
+            return ServerCheckError("not_obico", {"ml_url": ml_url, "error": str(err)})
+        case _:
+            return ServerCheckError("cannot_connect", {"ml_url": ml_url})
 
 
 def _server_title(ml_url: str) -> str:
@@ -202,7 +219,11 @@ class ObicoConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             try:
                 data = _normalized_server_input(user_input)
-                await self.async_set_unique_id(data[CONF_ML_URL])
+                # A flow left open (a reload after an error) must not lock the
+                # URL out: only a configured server does.
+                await self.async_set_unique_id(
+                    data[CONF_ML_URL], raise_on_progress=False
+                )
                 self._abort_if_unique_id_configured()
                 await self._async_check(data)
             except ServerCheckError as err:
@@ -307,7 +328,19 @@ class ObicoConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-def _printer_schema(hass: HomeAssistant, state_options: list[str]) -> vol.Schema:
+_ACTION_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[action.value for action in Action],
+        translation_key=CONF_ACTION,
+        mode=SelectSelectorMode.LIST,
+    )
+)
+
+
+def _printer_schema(
+    hass: HomeAssistant, state_options: list[str], action: Action
+) -> vol.Schema:
+    """The printer form, with the fields of the chosen action only."""
     states = SelectSelector(
         SelectSelectorConfig(
             options=state_options,
@@ -316,33 +349,26 @@ def _printer_schema(hass: HomeAssistant, state_options: list[str]) -> vol.Schema
             mode=SelectSelectorMode.DROPDOWN,
         )
     )
-    notify_targets = sorted(hass.services.async_services_for_domain("notify"))
-    return vol.Schema(
-        {
-            vol.Required(CONF_NAME): TextSelector(),
-            vol.Required(CONF_FRAME_ENTITY): EntitySelector(
-                EntitySelectorConfig(domain=["camera", "image"])
-            ),
-            vol.Required(CONF_PRINT_STATE_ENTITY): EntitySelector(),
-            vol.Required(CONF_PRINTING_STATES): states,
-            vol.Optional(CONF_PAUSED_STATES): states,
-            vol.Optional(CONF_JOB_ENTITY): EntitySelector(),
-            vol.Required(CONF_ACTION, default=Action.NOTIFY.value): SelectSelector(
-                SelectSelectorConfig(
-                    options=[action.value for action in Action],
-                    translation_key=CONF_ACTION,
-                    mode=SelectSelectorMode.LIST,
-                )
-            ),
-            vol.Optional(CONF_PAUSE_ENTITY): EntitySelector(
-                EntitySelectorConfig(domain=["button", "script", "switch"])
-            ),
-            vol.Optional(CONF_POWER_SWITCH): EntitySelector(
-                EntitySelectorConfig(domain="switch")
-            ),
-            vol.Required(
-                CONF_POWER_OFF_DELAY, default=DEFAULT_POWER_OFF_DELAY
-            ): NumberSelector(
+    fields: dict[vol.Marker, Any] = {
+        vol.Required(CONF_NAME): TextSelector(),
+        vol.Required(CONF_FRAME_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain=["camera", "image"])
+        ),
+        vol.Required(CONF_PRINT_STATE_ENTITY): EntitySelector(),
+        vol.Required(CONF_PRINTING_STATES): states,
+        vol.Optional(CONF_PAUSED_STATES): states,
+        vol.Optional(CONF_JOB_ENTITY): EntitySelector(),
+    }
+    if action is not Action.NOTIFY:
+        fields[vol.Required(CONF_PAUSE_ENTITY)] = EntitySelector(
+            EntitySelectorConfig(domain=["button", "script", "switch"])
+        )
+    if action is Action.PAUSE_AND_OFF:
+        fields[vol.Required(CONF_POWER_SWITCH)] = EntitySelector(
+            EntitySelectorConfig(domain="switch")
+        )
+        fields[vol.Required(CONF_POWER_OFF_DELAY, default=DEFAULT_POWER_OFF_DELAY)] = (
+            NumberSelector(
                 NumberSelectorConfig(
                     min=0,
                     max=MAX_POWER_OFF_DELAY,
@@ -350,33 +376,35 @@ def _printer_schema(hass: HomeAssistant, state_options: list[str]) -> vol.Schema
                     unit_of_measurement="s",
                     mode=NumberSelectorMode.BOX,
                 )
-            ),
-            vol.Required(CONF_SENSITIVITY, default=DEFAULT_SENSITIVITY): NumberSelector(
-                NumberSelectorConfig(
-                    min=MIN_SENSITIVITY,
-                    max=MAX_SENSITIVITY,
-                    step=0.05,
-                    mode=NumberSelectorMode.SLIDER,
-                )
-            ),
-            vol.Required(CONF_INTERVAL, default=DEFAULT_INTERVAL): NumberSelector(
-                NumberSelectorConfig(
-                    min=MIN_INTERVAL,
-                    max=MAX_INTERVAL,
-                    step=1,
-                    unit_of_measurement="s",
-                    mode=NumberSelectorMode.BOX,
-                )
-            ),
-            vol.Optional(CONF_NOTIFY_TARGET): SelectSelector(
-                SelectSelectorConfig(
-                    options=notify_targets,
-                    custom_value=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-        }
+            )
+        )
+    fields[vol.Required(CONF_SENSITIVITY, default=DEFAULT_SENSITIVITY)] = (
+        NumberSelector(
+            NumberSelectorConfig(
+                min=MIN_SENSITIVITY,
+                max=MAX_SENSITIVITY,
+                step=0.05,
+                mode=NumberSelectorMode.SLIDER,
+            )
+        )
     )
+    fields[vol.Required(CONF_INTERVAL, default=DEFAULT_INTERVAL)] = NumberSelector(
+        NumberSelectorConfig(
+            min=MIN_INTERVAL,
+            max=MAX_INTERVAL,
+            step=1,
+            unit_of_measurement="s",
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+    fields[vol.Optional(CONF_NOTIFY_TARGET)] = SelectSelector(
+        SelectSelectorConfig(
+            options=sorted(hass.services.async_services_for_domain("notify")),
+            custom_value=True,
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+    return vol.Schema(fields)
 
 
 def _printer_errors(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
@@ -387,11 +415,6 @@ def _printer_errors(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, s
         errors[CONF_PRINTING_STATES] = "printing_states_required"
     elif printing & set(data.get(CONF_PAUSED_STATES, ())):
         errors[CONF_PAUSED_STATES] = "states_overlap"
-    action = Action(data[CONF_ACTION])
-    if action is not Action.NOTIFY and not data.get(CONF_PAUSE_ENTITY):
-        errors[CONF_PAUSE_ENTITY] = "pause_entity_required"
-    if action is Action.PAUSE_AND_OFF and not data.get(CONF_POWER_SWITCH):
-        errors[CONF_POWER_SWITCH] = "power_switch_required"
     target = data.get(CONF_NOTIFY_TARGET)
     if target and not hass.services.has_service(
         "notify", target.removeprefix("notify.")
@@ -400,11 +423,13 @@ def _printer_errors(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, s
     return errors
 
 
-def _printer_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+def _printer_data(user_input: Mapping[str, Any], action: Action) -> dict[str, Any]:
     """The subentry data of a valid printer form, without its title."""
     data = {key: value for key, value in user_input.items() if key != CONF_NAME}
+    data[CONF_ACTION] = action.value
     for key in _INTEGER_FIELDS:
-        data[key] = int(data[key])
+        if key in data:
+            data[key] = int(data[key])
     data[CONF_SENSITIVITY] = float(data[CONF_SENSITIVITY])
     if target := data.get(CONF_NOTIFY_TARGET):
         data[CONF_NOTIFY_TARGET] = target.removeprefix("notify.")
@@ -412,16 +437,22 @@ def _printer_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class PrinterSubentryFlow(ConfigSubentryFlow):
-    """Adds or changes a printer watched through an ML server."""
+    """Adds or changes a printer watched through an ML server.
+
+    The first step asks what to do about a failure, so that the second shows
+    only the fields that action needs.
+    """
 
     _preset = "custom"
+    _action = Action.NOTIFY
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Pick the printer integration, to pre-fill its printing states."""
+        """Pick the printer integration (it fills in the states) and the action."""
         if user_input is not None:
             self._preset = user_input[CONF_PRESET]
+            self._action = Action(user_input[CONF_ACTION])
             return await self.async_step_printer()
         return self.async_show_form(
             step_id="user",
@@ -433,80 +464,94 @@ class PrinterSubentryFlow(ConfigSubentryFlow):
                             translation_key=CONF_PRESET,
                             mode=SelectSelectorMode.LIST,
                         )
-                    )
+                    ),
+                    vol.Required(
+                        CONF_ACTION, default=Action.PAUSE.value
+                    ): _ACTION_SELECTOR,
                 }
             ),
-        )
-
-    async def async_step_printer(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Describe the printer: its camera, its state and what to do."""
-        printing, paused = PRINTER_PRESETS[self._preset]
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            errors = self._errors(user_input, current_subentry_id=None)
-            if not errors:
-                return self.async_create_entry(
-                    title=user_input[CONF_NAME],
-                    data=_printer_data(user_input),
-                    unique_id=user_input[CONF_FRAME_ENTITY],
-                )
-        # The preset fills the first form only: after an error the form shows
-        # exactly what the user entered, cleared fields included.
-        suggested = user_input or {
-            CONF_PRINTING_STATES: printing,
-            CONF_PAUSED_STATES: paused,
-        }
-        return self._show_printer_form(
-            "printer", [*printing, *paused], suggested, errors
+            last_step=False,
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change a printer's settings."""
-        subentry = self._get_reconfigure_subentry()
-        errors: dict[str, str] = {}
+        """Change what to do about a failure; the printer's details come next."""
         if user_input is not None:
-            errors = self._errors(user_input, current_subentry_id=subentry.subentry_id)
-            if not errors:
-                return self.async_update_and_abort(
-                    self._get_entry(),
-                    subentry,
-                    title=user_input[CONF_NAME],
-                    data=_printer_data(user_input),
-                    unique_id=user_input[CONF_FRAME_ENTITY],
-                )
-        current = {**subentry.data, CONF_NAME: subentry.title}
-        states = [*current[CONF_PRINTING_STATES], *current.get(CONF_PAUSED_STATES, [])]
-        return self._show_printer_form(
-            "reconfigure", states, user_input or current, errors
+            self._action = Action(user_input[CONF_ACTION])
+            return await self.async_step_printer()
+        current = self._get_reconfigure_subentry().data[CONF_ACTION]
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_ACTION): _ACTION_SELECTOR}),
+                {CONF_ACTION: current},
+            ),
+            last_step=False,
         )
 
-    def _errors(
-        self, user_input: Mapping[str, Any], current_subentry_id: str | None
-    ) -> dict[str, str]:
+    async def async_step_printer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Describe the printer: its camera, its state, and the action's entities."""
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._errors(user_input)
+            if not errors:
+                return self._save(user_input, reconfiguring=reconfiguring)
+        if reconfiguring:
+            subentry = self._get_reconfigure_subentry()
+            current = {**subentry.data, CONF_NAME: subentry.title}
+            states = [
+                *current[CONF_PRINTING_STATES],
+                *current.get(CONF_PAUSED_STATES, []),
+            ]
+            suggested = user_input or current
+        else:
+            printing, paused = PRINTER_PRESETS[self._preset]
+            states = [*printing, *paused]
+            # The preset fills the first form only: after an error the form
+            # shows exactly what the user entered, cleared fields included.
+            suggested = user_input or {
+                CONF_PRINTING_STATES: printing,
+                CONF_PAUSED_STATES: paused,
+            }
+        schema = _printer_schema(self.hass, states, self._action)
+        return self.async_show_form(
+            step_id="printer",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            last_step=True,
+        )
+
+    def _save(
+        self, user_input: Mapping[str, Any], *, reconfiguring: bool
+    ) -> SubentryFlowResult:
+        data = _printer_data(user_input, self._action)
+        title = user_input[CONF_NAME]
+        unique_id = user_input[CONF_FRAME_ENTITY]
+        if reconfiguring:
+            return self.async_update_and_abort(
+                self._get_entry(),
+                self._get_reconfigure_subentry(),
+                title=title,
+                data=data,
+                unique_id=unique_id,
+            )
+        return self.async_create_entry(title=title, data=data, unique_id=unique_id)
+
+    def _errors(self, user_input: Mapping[str, Any]) -> dict[str, str]:
         errors = _printer_errors(self.hass, user_input)
-        frame_entity = user_input[CONF_FRAME_ENTITY]
+        this_printer = (
+            self._get_reconfigure_subentry().subentry_id
+            if self.source == SOURCE_RECONFIGURE
+            else None
+        )
         for subentry in self._get_entry().subentries.values():
             if (
-                subentry.subentry_id != current_subentry_id
-                and subentry.unique_id == frame_entity
+                subentry.subentry_id != this_printer
+                and subentry.unique_id == user_input[CONF_FRAME_ENTITY]
             ):
                 errors[CONF_FRAME_ENTITY] = "frame_entity_in_use"
         return errors
-
-    def _show_printer_form(
-        self,
-        step_id: str,
-        state_options: list[str],
-        suggested: Mapping[str, Any],
-        errors: dict[str, str],
-    ) -> SubentryFlowResult:
-        schema = _printer_schema(self.hass, state_options)
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(schema, suggested),
-            errors=errors,
-        )
