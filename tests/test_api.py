@@ -20,7 +20,10 @@ from custom_components.obico.api import (
     ObicoConnectionError,
     ObicoFrameError,
     ObicoMlClient,
+    ObicoNotReadyError,
     ObicoResponseError,
+    ObicoServerError,
+    frame_error_reason,
     normalize_url,
 )
 from tests.obico_ml_server import (
@@ -299,7 +302,8 @@ async def test_missing_frame_is_a_frame_error_without_retry(
 
     assert frames.hits == {"/missing.jpg": 1}
     assert caught.value.server_message == f"Failed to get image {url}: 404 Not Found"
-    assert "404 Not Found" in str(caught.value)
+    assert caught.value.reason == "Home Assistant answered HTTP 404"
+    assert str(caught.value).endswith(": Home Assistant answered HTTP 404")
 
 
 async def test_failing_frame_host_is_retried_three_times(
@@ -326,8 +330,10 @@ async def test_unreachable_frame_host_is_a_frame_error(
     await host.stop()
     client = ObicoMlClient(session, ml_server.url)
 
-    with pytest.raises(ObicoFrameError, match="ClientConnectorError"):
+    with pytest.raises(ObicoFrameError) as caught:
         await client.detect(url)
+    assert "ClientConnectorError" in caught.value.server_message
+    assert caught.value.reason == "the connection was refused"
 
 
 @pytest.mark.parametrize(
@@ -351,8 +357,10 @@ async def test_undecodable_frame_is_a_frame_error(
     """Bytes the server cannot decode give a 400 that says so."""
     client = ObicoMlClient(session, ml_server.url)
 
-    with pytest.raises(ObicoFrameError, match=reason):
+    with pytest.raises(ObicoFrameError) as caught:
         await client.detect(frames.serve("/f", body, content_type))
+    assert reason in caught.value.server_message
+    assert caught.value.reason == "the picture could not be decoded"
 
 
 async def test_gif_frames_are_refused(
@@ -367,8 +375,9 @@ async def test_gif_frames_are_refused(
     Image.new("RGB", (8, 8)).save(buffer, format="GIF")
     client = ObicoMlClient(session, ml_server.url)
 
-    with pytest.raises(ObicoFrameError, match="unsupported format GIF"):
+    with pytest.raises(ObicoFrameError) as caught:
         await client.detect(frames.serve("/f.gif", buffer.getvalue(), "image/gif"))
+    assert "unsupported format GIF" in caught.value.server_message
 
 
 async def test_frame_error_hides_the_frame_secret(
@@ -739,18 +748,128 @@ async def test_health_on_stopped_server_fails(
         await client.health()
 
 
-@pytest.mark.parametrize("status", [404, 500, 302])
-async def test_health_needs_200(
-    session: aiohttp.ClientSession, frames: FrameHost, status: int
+@pytest.mark.parametrize(
+    ("status", "body", "error", "message"),
+    [
+        (404, b"Not Found", ObicoResponseError, "HTTP 404 to /hc/"),
+        (302, b"ok", ObicoResponseError, "HTTP 302 to /hc/"),
+        (200, b"<html>nginx</html>", ObicoResponseError, "no ok from /hc/"),
+        (200, b"error", ObicoNotReadyError, "model did not load"),
+        (500, b"ok", ObicoServerError, "failed with HTTP 500"),
+        (503, b"", ObicoServerError, "failed with HTTP 503"),
+    ],
+)
+async def test_health_needs_obicos_ok(
+    session: aiohttp.ClientSession,
+    frames: FrameHost,
+    status: int,
+    body: bytes,
+    error: type[Exception],
+    message: str,
 ) -> None:
-    """Anything but 200 from /hc/ means the server is not usable."""
-    frames.serve("/hc/", b"ok", "text/plain", status=status)
+    """Only 200 "ok" is an Obico ML API that works; each other answer says why."""
+    frames.serve("/hc/", body, "text/plain", status=status)
     client = ObicoMlClient(session, frames.url)
 
-    with pytest.raises(
-        ObicoConnectionError, match=f"health check answered HTTP {status}"
-    ):
+    with pytest.raises(error, match=message):
         await client.health()
+
+
+async def test_health_takes_ok_with_its_newline(
+    session: aiohttp.ClientSession, frames: FrameHost
+) -> None:
+    """Flask's "ok" may come with whitespace around it."""
+    frames.serve("/hc/", b"ok\n", "text/plain")
+    await ObicoMlClient(session, frames.url).health()
+
+
+REAL_SERVER_MESSAGES = [
+    # obico-server's ml_api quotes its request args and the exception chain.
+    (
+        (
+            "Failed to get image ImmutableMultiDict([('img', 'http://192.168.1.10:8123"
+            "/api/obico/frame/…')]) - HTTPConnectionPool(host='192.168.1.10', port=8123)"
+            ": Max retries exceeded with url: /api/obico/frame/… (Caused by "
+            "ConnectTimeoutError(<urllib3.connection.HTTPConnection object at "
+            "0x7f2b1c0d9a90>, 'Connection to 192.168.1.10 timed out. (connect "
+            "timeout=0.1)'))"
+        ),
+        "the connection timed out",
+    ),
+    (
+        (
+            "Failed to get image ImmutableMultiDict([('img', 'http://ha.local:8123/api"
+            "/obico/frame/…')]) - HTTPConnectionPool(host='ha.local', port=8123): Max "
+            "retries exceeded with url: /api/obico/frame/… (Caused by NewConnection"
+            "Error('<urllib3.connection.HTTPConnection object at 0x7f>: Failed to "
+            "establish a new connection: [Errno -2] Name or service not known'))"
+        ),
+        "its host name did not resolve",
+    ),
+    (
+        (
+            "Failed to get image ImmutableMultiDict([('img', 'http://10.0.0.5:8123/api"
+            "/obico/frame/…')]) - HTTPConnectionPool(host='10.0.0.5', port=8123): Max "
+            "retries exceeded with url: /api/obico/frame/… (Caused by NewConnection"
+            "Error('<urllib3.connection.HTTPConnection object at 0x7f>: Failed to "
+            "establish a new connection: [Errno 111] Connection refused'))"
+        ),
+        "the connection was refused",
+    ),
+    (
+        (
+            "Failed to get image ImmutableMultiDict([('img', 'http://10.0.0.5:8123/api"
+            "/obico/frame/…')]) - HTTPConnectionPool(host='10.0.0.5', port=8123): Max "
+            "retries exceeded (Caused by NewConnectionError('<urllib3.connection."
+            "HTTPConnection object at 0x7f>: Failed to establish a new connection: "
+            "[Errno 113] No route to host'))"
+        ),
+        "there is no route to it",
+    ),
+    (
+        (
+            "Failed to get image ImmutableMultiDict([('img', 'https://ha.example/api/"
+            "obico/frame/…')]) - HTTPSConnectionPool(host='ha.example', port=443): Max "
+            "retries exceeded (Caused by SSLError(SSLCertVerificationError(1, '[SSL: "
+            "CERTIFICATE_VERIFY_FAILED] certificate verify failed')))"
+        ),
+        "its TLS certificate was not accepted",
+    ),
+    (
+        (
+            "Failed to get image ImmutableMultiDict([('img', 'http://10.0.0.5:8123/api/"
+            "obico/frame/…')]) - 404 Client Error: Not Found for url: http://10.0.0.5:"
+            "8123/api/obico/frame/…"
+        ),
+        "Home Assistant answered HTTP 404",
+    ),
+    (
+        (
+            "Failed to get image ImmutableMultiDict([('img', 'http://10.0.0.5:8123/api/"
+            "obico/frame/…')]) - OpenCV(4.5.4) /tmp/opencv/modules/imgcodecs/src/"
+            "loadsave.cpp:802: error: (-215:Assertion failed) !buf.empty() in function "
+            "'imdecode_'"
+        ),
+        "the picture could not be decoded",
+    ),
+    (
+        (
+            "Failed to get image ImmutableMultiDict([('img', 'http://10.0.0.5:8123/api/"
+            "obico/frame/…')]) - something new went wrong"
+        ),
+        "Failed to get image - something new went wrong",
+    ),
+    ("", "no reason given"),
+]
+
+
+@pytest.mark.parametrize(("message", "reason"), REAL_SERVER_MESSAGES)
+def test_frame_error_reason_is_the_gist_of_the_real_servers_message(
+    message: str, reason: str
+) -> None:
+    """One line a user can act on, not the server's Python text."""
+    assert frame_error_reason(message) == reason
+    assert ObicoFrameError(message).reason == reason
 
 
 async def test_health_times_out(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.logbook.helpers import is_sensor_continuous
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
@@ -190,3 +191,36 @@ def _as_shown(state: State) -> dict[str, Any]:
         "state": state.state,
         "attributes": _plain_keys(state.attributes),
     }
+
+
+async def test_values_that_change_every_frame_stay_out_of_the_logbook(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Every frame changes them: the logbook leaves them out, statistics keep them.
+
+    Home Assistant's logbook skips sensors with a state class or a unit; what
+    it would log every frame is either such a sensor or off by default.
+    """
+    for entity_id in ("sensor.x1c_current_score", "sensor.x1c_smoothed_score"):
+        entity_registry.async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(printing_entry.entry_id)
+    await hass.async_block_till_done()
+    await next_poll(hass, freezer)
+
+    every_frame = (
+        "sensor.x1c_frames_analyzed",
+        "sensor.x1c_current_score",
+        "sensor.x1c_smoothed_score",
+        "sensor.x1c_failure_risk",
+    )
+    for entity_id in every_frame:
+        assert is_sensor_continuous(hass, entity_registry, entity_id), entity_id
+    last_analysis = entity_registry.async_get("sensor.x1c_last_analysis")
+    assert last_analysis is not None
+    assert last_analysis.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    # The detection state changes only when the detector's state does: logged.
+    assert not is_sensor_continuous(hass, entity_registry, "sensor.x1c_detection_state")

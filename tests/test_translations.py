@@ -46,10 +46,13 @@ def test_server_forms_are_translated() -> None:
 def test_printer_forms_are_translated(hass: HomeAssistant) -> None:
     """The printer's forms label and describe every field."""
     steps = STRINGS["config_subentries"]["printer"]["step"]
-    printer_fields = _fields(config_flow._printer_schema(hass, []))
+    # The action that asks for every field: the others ask for fewer.
+    printer_fields = _fields(
+        config_flow._printer_schema(hass, [], Action.PAUSE_AND_OFF)
+    )
     _assert_step(steps["printer"], printer_fields)
-    _assert_step(steps["reconfigure"], printer_fields)
-    _assert_step(steps["user"], {"preset"})
+    _assert_step(steps["reconfigure"], {"action"})
+    _assert_step(steps["user"], {"preset", "action"})
 
 
 def test_every_error_and_abort_the_code_uses_is_translated() -> None:

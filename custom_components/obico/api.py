@@ -168,9 +168,9 @@ class ObicoMlClient:
     async def health(self) -> None:
         """Raise unless ``GET /hc/`` answers ``ok``, as the Obico ML API does.
 
-        ObicoConnectionError: nothing answers. ObicoNotReadyError: the server
-        answers ``error``, its model did not load. ObicoResponseError: something
-        answers, but not as an Obico ML API. It does not queue behind
+        ObicoConnectionError: nothing answers (ObicoServerError: a 5xx).
+        ObicoNotReadyError: the server answers ``error``, its model did not
+        load. ObicoResponseError: something answers, but not as an Obico ML API. It does not queue behind
         detections: it is cheap, and it is how a caller tells "server down"
         from "server busy".
         """
@@ -190,6 +190,8 @@ class ObicoMlClient:
             return
         if status == HTTPStatus.OK and answer == "error":
             raise ObicoNotReadyError("the ML server's model did not load")
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise ObicoServerError(status)
         raise ObicoResponseError(
             f"HTTP {status} to /hc/" if status != HTTPStatus.OK else "no ok from /hc/"
         )

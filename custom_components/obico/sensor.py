@@ -50,6 +50,7 @@ SENSORS: tuple[ObicoSensorEntityDescription, ...] = (
     ObicoSensorEntityDescription(
         key="current_p",
         translation_key="current_p",
+        state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         suggested_display_precision=3,
@@ -58,6 +59,7 @@ SENSORS: tuple[ObicoSensorEntityDescription, ...] = (
     ObicoSensorEntityDescription(
         key="ewm_mean",
         translation_key="ewm_mean",
+        state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         suggested_display_precision=3,
@@ -66,6 +68,9 @@ SENSORS: tuple[ObicoSensorEntityDescription, ...] = (
     ObicoSensorEntityDescription(
         key="frames_analyzed",
         translation_key="frames_analyzed",
+        # Counts up through a print and starts again with the next: statistics
+        # take that as a new cycle, and the logbook leaves it out.
+        state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda snapshot: snapshot.frames_analyzed,
     ),
@@ -74,6 +79,8 @@ SENSORS: tuple[ObicoSensorEntityDescription, ...] = (
         translation_key="last_analysis",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # A new time every frame: in the logbook, 360 lines an hour.
+        entity_registry_enabled_default=False,
         value_fn=lambda snapshot: snapshot.last_analysis,
     ),
 )
