@@ -11,20 +11,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import os
 from pathlib import Path
 import signal
 import sys
-from typing import Any
 
 import aiohttp
 from awesomeversion import AwesomeVersion
 
+from scripts.lib.hass_api import HassApi, Owner
+
 REPO = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT = 240  # a cold start imports much of Home Assistant
-CLIENT_ID_PATH = "/"
-OWNER = {"name": "Owner", "username": "owner", "password": "obico-test-owner"}
 # From this release on, Home Assistant keeps its HTTP settings in storage: a
 # YAML `http:` block is deprecated and only taken over once, as a trial.
 HTTP_SETTINGS_IN_STORAGE = AwesomeVersion("2026.10.0")
@@ -60,94 +59,21 @@ def http_settings(version: AwesomeVersion, port: int) -> tuple[str, dict[str, st
 
 
 @dataclass
-class RealHass:
-    """A running `hass`, its configuration folder and an API session."""
+class RealHass(HassApi):
+    """A running `hass`, its configuration folder, and the owner's API session."""
 
-    config: Path
-    url: str
-    process: asyncio.subprocess.Process
-    session: aiohttp.ClientSession
-    token: str = ""
+    config: Path = field(kw_only=True)
+    process: asyncio.subprocess.Process = field(kw_only=True)
 
     def log(self) -> str:
         """What Home Assistant has logged so far."""
         log = self.config / "home-assistant.log"
         return log.read_text() if log.exists() else "(no log written)"
 
-    async def wait_until_up(self) -> None:
-        """Wait until the HTTP server answers, or the process has ended."""
-        async with asyncio.timeout(STARTUP_TIMEOUT):
-            while self.process.returncode is None:
-                try:
-                    async with self.session.get(
-                        f"{self.url}/manifest.json"
-                    ) as response:
-                        if response.status < 500:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.5)
-        raise RuntimeError(f"hass exited with {self.process.returncode}")
-
-    async def onboard(self) -> None:
-        """Create the owner through onboarding and keep their access token."""
-        client_id = f"{self.url}{CLIENT_ID_PATH}"
-        async with asyncio.timeout(STARTUP_TIMEOUT):
-            while True:
-                response = await self.session.post(
-                    f"{self.url}/api/onboarding/users",
-                    json={**OWNER, "client_id": client_id, "language": "en"},
-                )
-                if response.status != 404:  # onboarding is still setting up
-                    break
-                await asyncio.sleep(0.5)
-        response.raise_for_status()
-        code = (await response.json())["auth_code"]
-        response = await self.session.post(
-            f"{self.url}/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "client_id": client_id,
-            },
-        )
-        response.raise_for_status()
-        self.token = (await response.json())["access_token"]
-
-    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call the REST API as the owner; the decoded JSON answer."""
-        async with self.session.request(
-            method,
-            f"{self.url}{path}",
-            headers={"Authorization": f"Bearer {self.token}"},
-            **kwargs,
-        ) as response:
-            body = await response.text()
-            assert response.status < 400, f"{method} {path}: {response.status} {body}"
-            return await response.json() if body else None
-
-    async def flow(
-        self, path: str, start: dict[str, Any], *steps: dict[str, Any]
-    ) -> Any:
-        """Walk a data entry flow: start it, then submit each step's form."""
-        result = await self.request("POST", path, json=start)
-        for step in steps:
-            assert result["type"] == "form", result
-            result = await self.request(
-                "POST", f"{path}/{result['flow_id']}", json=step
-            )
-        return result
-
-    async def state(self, entity_id: str) -> str | None:
+    async def state_value(self, entity_id: str) -> str | None:
         """The state of an entity, or None before it exists."""
-        async with self.session.get(
-            f"{self.url}/api/states/{entity_id}",
-            headers={"Authorization": f"Bearer {self.token}"},
-        ) as response:
-            if response.status == 404:
-                return None
-            response.raise_for_status()
-            return (await response.json())["state"]
+        state = await self.state(entity_id)
+        return None if state is None else str(state["state"])
 
 
 @asynccontextmanager
@@ -173,10 +99,13 @@ async def real_hass(
         stderr=asyncio.subprocess.DEVNULL,
     )
     async with aiohttp.ClientSession() as session:
-        hass = RealHass(config, f"http://127.0.0.1:{port}", process, session)
+        hass = RealHass(
+            f"http://127.0.0.1:{port}", session, config=config, process=process
+        )
         try:
-            await hass.wait_until_up()
-            await hass.onboard()
+            async with asyncio.timeout(STARTUP_TIMEOUT):
+                await hass.wait_until_up(alive=lambda: process.returncode is None)
+                await hass.onboard_or_log_in(Owner())
             yield hass
         finally:
             await stop(process)

@@ -123,7 +123,7 @@ async def test_real_home_assistant_set_up_through_its_api(
             )
         except (AssertionError, TimeoutError) as err:
             pytest.fail(f"{err!r}; the log ends:\n{hass.log()[-5000:]}")
-        frames_analyzed = int(await hass.state(FRAMES) or 0)
+        frames_analyzed = int(await hass.state_value(FRAMES) or 0)
     log = hass.log()
 
     assert hass.process.returncode == 0, log[-3000:]
@@ -166,7 +166,7 @@ async def test_a_crash_mid_print_loses_at_most_thirty_seconds(
             entry_id = await add_server_and_printer(hass, ml_server.url)
             # The config flow's test frame, then six of the camera's.
             await wait_for_frames(ml_server, 7)
-            frames_analyzed = int(await hass.state(FRAMES) or 0)
+            frames_analyzed = int(await hass.state_value(FRAMES) or 0)
         except (AssertionError, TimeoutError) as err:
             pytest.fail(f"{err!r}; the log ends:\n{hass.log()[-5000:]}")
         hass.process.kill()

@@ -1,0 +1,181 @@
+"""Reaching a running Home Assistant as a user does: onboarding, login, REST.
+
+For scripts/develop and the tests that start a real `hass`. It needs only
+aiohttp, so that it works whichever Home Assistant release runs the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+CLIENT_PATH = "/"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The owner account that onboarding creates."""
+
+    name: str = "Owner"
+    username: str = "owner"
+    password: str = "obico-owner"
+
+
+@dataclass
+class HassApi:
+    """A session with one Home Assistant, logged in as its owner once onboarded."""
+
+    url: str
+    session: aiohttp.ClientSession
+    token: str = field(default="", repr=False)
+
+    @property
+    def client_id(self) -> str:
+        """The OAuth client id: Home Assistant's own URL, as its frontend uses."""
+        return f"{self.url}{CLIENT_PATH}"
+
+    async def wait_until_up(self, alive: Callable[[], bool]) -> None:
+        """Wait until the HTTP server answers; ``alive()`` False ends the wait.
+
+        Callers bound the wait with asyncio.timeout.
+        """
+        while alive():
+            try:
+                async with self.session.get(f"{self.url}/manifest.json") as answer:
+                    if answer.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+        raise RuntimeError("Home Assistant stopped before it answered")
+
+    async def onboard_or_log_in(self, owner: Owner) -> None:
+        """Finish onboarding with ``owner``, or log in as them if it is done."""
+        steps = await self._onboarding_steps()
+        if not steps.get("user"):
+            code = await self._create_owner(owner)
+        else:
+            code = await self._log_in(owner)
+        await self._take_token(code)
+        for step, body in (
+            ("core_config", {}),
+            ("analytics", {}),
+            (
+                "integration",
+                {"client_id": self.client_id, "redirect_uri": self.client_id},
+            ),
+        ):
+            if not steps.get(step):
+                await self.request("POST", f"/api/onboarding/{step}", json=body)
+
+    async def _onboarding_steps(self) -> dict[str, bool]:
+        """Which onboarding steps are done; waits for onboarding to set up."""
+        while True:
+            async with self.session.get(f"{self.url}/api/onboarding") as answer:
+                if answer.status == 200:
+                    return {s["step"]: s["done"] for s in await answer.json()}
+            await asyncio.sleep(0.5)
+
+    async def _create_owner(self, owner: Owner) -> str:
+        answer = await self.session.post(
+            f"{self.url}/api/onboarding/users",
+            json={
+                "name": owner.name,
+                "username": owner.username,
+                "password": owner.password,
+                "client_id": self.client_id,
+                "language": "en",
+            },
+        )
+        answer.raise_for_status()
+        return str((await answer.json())["auth_code"])
+
+    async def _log_in(self, owner: Owner) -> str:
+        flow = await self._post_json(
+            "/auth/login_flow",
+            {
+                "client_id": self.client_id,
+                "handler": ["homeassistant", None],
+                "redirect_uri": self.client_id,
+            },
+        )
+        result = await self._post_json(
+            f"/auth/login_flow/{flow['flow_id']}",
+            {
+                "client_id": self.client_id,
+                "username": owner.username,
+                "password": owner.password,
+            },
+        )
+        if result.get("type") != "create_entry":
+            raise RuntimeError(
+                f"could not log in as {owner.username}: {result.get('errors')}"
+            )
+        return str(result["result"])
+
+    async def _take_token(self, code: str) -> None:
+        answer = await self.session.post(
+            f"{self.url}/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": self.client_id,
+            },
+        )
+        answer.raise_for_status()
+        self.token = (await answer.json())["access_token"]
+
+    async def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        async with self.session.post(f"{self.url}{path}", json=body) as answer:
+            answer.raise_for_status()
+            result: dict[str, Any] = await answer.json()
+            return result
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call the REST API as the owner; the decoded JSON answer."""
+        async with self.session.request(
+            method,
+            f"{self.url}{path}",
+            headers={"Authorization": f"Bearer {self.token}"},
+            **kwargs,
+        ) as answer:
+            body = await answer.text()
+            if answer.status >= 400:
+                raise RuntimeError(f"{method} {path}: {answer.status} {body}")
+            return await answer.json() if body else None
+
+    async def flow(
+        self, path: str, start: dict[str, Any], *steps: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Walk a data entry flow: start it, then submit each step's form."""
+        result: dict[str, Any] = await self.request("POST", path, json=start)
+        for step in steps:
+            if result["type"] != "form":
+                raise RuntimeError(f"{path}: expected a form, got {result}")
+            result = await self.request(
+                "POST", f"{path}/{result['flow_id']}", json=step
+            )
+        return result
+
+    async def entries(self, domain: str) -> list[dict[str, Any]]:
+        """The config entries of ``domain``."""
+        entries: list[dict[str, Any]] = await self.request(
+            "GET", f"/api/config/config_entries/entry?domain={domain}"
+        )
+        return entries
+
+    async def state(self, entity_id: str) -> dict[str, Any] | None:
+        """The state of an entity, or None before it exists."""
+        async with self.session.get(
+            f"{self.url}/api/states/{entity_id}",
+            headers={"Authorization": f"Bearer {self.token}"},
+        ) as answer:
+            if answer.status == 404:
+                return None
+            answer.raise_for_status()
+            state: dict[str, Any] = await answer.json()
+            return state
