@@ -12,4 +12,4 @@ python="$LEG_VENV/bin/python"
 [ -n "$LEG_HASS_VENV" ] && python="$LEG_HASS_VENV/bin/python"
 
 # Home Assistant, the ML API simulator and the demo printer, set up and onboarded.
-exec "$python" "$REPO_ROOT/scripts/lib/develop.py" --config "$config" --port "$port" -- "$@"
+exec "$python" "$REPO_ROOT/scripts/lib/develop.py" --config "$config" --port "$port" "$@"

@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 
 CLIENT_PATH = "/"
+ONBOARDING_STEPS = ("user", "core_config", "analytics", "integration")
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,17 @@ class HassApi:
                 await self.request("POST", f"/api/onboarding/{step}", json=body)
 
     async def _onboarding_steps(self) -> dict[str, bool]:
-        """Which onboarding steps are done; waits for onboarding to set up."""
-        while True:
-            async with self.session.get(f"{self.url}/api/onboarding") as answer:
-                if answer.status == 200:
-                    return {s["step"]: s["done"] for s in await answer.json()}
-            await asyncio.sleep(0.5)
+        """Which onboarding steps are done; all of them once it is finished.
+
+        Home Assistant serves the onboarding API only while onboarding is
+        unfinished. It is set up before the frontend, which ``wait_until_up``
+        waited for, so a 404 here means finished, not yet to come.
+        """
+        async with self.session.get(f"{self.url}/api/onboarding") as answer:
+            if answer.status == 404:
+                return dict.fromkeys(ONBOARDING_STEPS, True)
+            answer.raise_for_status()
+            return {step["step"]: step["done"] for step in await answer.json()}
 
     async def _create_owner(self, owner: Owner) -> str:
         answer = await self.session.post(
@@ -167,6 +173,19 @@ class HassApi:
             "GET", f"/api/config/config_entries/entry?domain={domain}"
         )
         return entries
+
+    async def wait_for_state(
+        self,
+        entity_id: str,
+        accept: Callable[[dict[str, Any] | None], bool],
+        poll: float = 0.5,
+    ) -> dict[str, Any] | None:
+        """Poll an entity's state until ``accept(state)``; callers bound the wait."""
+        while True:
+            state = await self.state(entity_id)
+            if accept(state):
+                return state
+            await asyncio.sleep(poll)
 
     async def state(self, entity_id: str) -> dict[str, Any] | None:
         """The state of an entity, or None before it exists."""

@@ -43,6 +43,32 @@ requirements_closure() {
   done < <(sed -n 's/^-r[[:space:]]*//p' "$file")
 }
 
+# ensure_apt_packages PACKAGE...: installs the Debian packages that are missing,
+# as root; otherwise says which are missing and fails.
+ensure_apt_packages() {
+  local package missing=() log
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$package")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: please install the Debian packages ${missing[*]}" >&2
+    return 1
+  fi
+  echo "==> Installing ${missing[*]}"
+  log="$(mktemp)"
+  if ! { apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+    { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }; } \
+    >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    rm -f "$log"
+    echo "error: could not install ${missing[*]}" >&2
+    return 1
+  fi
+  rm -f "$log"
+}
+
 # make_venv PYTHON VENV: a fresh virtual environment. Debian ships Python's
 # venv support apart, as pythonX.Y-venv; as root, it is installed when missing.
 make_venv() {
@@ -117,8 +143,15 @@ ensure_leg() {
     echo "error: the $1 leg needs Python >= $LEG_PYTHON_MIN; none runs here" >&2
     return 1
   }
+  # What a real Home Assistant finds on its machine: the JPEG library under
+  # PyTurboJPEG, which its camera loads, and FFmpeg, which its ffmpeg
+  # integration (set up with onboarding's text-to-speech) checks for.
+  ensure_apt_packages libturbojpeg0 ffmpeg || return
   ensure_venv "$LEG_VENV" "$python" "$LEG_REQUIREMENTS" || return
   if [ -n "$LEG_HASS_VENV" ]; then
+    # Some requirements of its integrations (pymicro-vad, pyspeex-noise) have
+    # no wheels for this Python: pip builds them.
+    ensure_apt_packages g++ || return
     ensure_venv "$LEG_HASS_VENV" "$python" "$REPO_ROOT/requirements_hass_newest.txt"
   fi
 }
