@@ -1,4 +1,4 @@
-"""End to end: Home Assistant, a real camera entity and a loopback Obico ML API.
+"""Whole prints inside Home Assistant: a real camera entity and a loopback Obico ML API.
 
 The ML server fetches every frame through our view over a real socket, checks the
 Bearer token and answers scripted detections. Only time is patched.
