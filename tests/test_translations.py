@@ -104,3 +104,35 @@ def test_exceptions_the_code_raises_are_translated() -> None:
     known = set(STRINGS["exceptions"]) | set(STRINGS["issues"])
     assert used - entity_keys <= known
     assert "no_printer_targeted" in used
+
+
+def _strings(node: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, dict):
+        return [
+            item
+            for key, value in node.items()
+            for item in _strings(value, f"{path}.{key}" if path else key)
+        ]
+    return [(path, node)] if isinstance(node, str) else []
+
+
+def test_the_frontend_can_show_every_string() -> None:
+    """No text the frontend's message formatter takes for a tag.
+
+    The frontend formats translations as ICU messages: ``<word`` opens a tag,
+    and a string with one shows "Translation error: INVALID_TAG" instead.
+    """
+    assert [
+        path for path, text in _strings(STRINGS) if re.search(r"<[A-Za-z/]", text)
+    ] == []
+
+
+def test_errors_are_plain_text() -> None:
+    """Form errors are not rendered as Markdown: backticks or stars would show."""
+    errors = [
+        (path, text)
+        for path, text in _strings(STRINGS)
+        if re.search(r"\.(error|abort)\.", path)
+    ]
+    assert errors
+    assert [path for path, text in errors if re.search(r"[`*]", text)] == []

@@ -10,6 +10,11 @@ cd "$REPO_ROOT"
 leg="$1"
 shift
 ensure_leg "$leg"
+if [ "$leg" = newest ]; then
+  # tests/browser drives the frontend of what users run in headless Chromium:
+  # Debian's package, at /usr/bin/chromium.
+  ensure_apt_packages chromium
+fi
 if [ -n "$LEG_HASS_VENV" ]; then
   # tests/test_real_hass.py starts this Home Assistant instead of the plugin's.
   export OBICO_HASS_PYTHON="$LEG_HASS_VENV/bin/python"

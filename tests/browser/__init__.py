@@ -1,0 +1,1 @@
+"""Browser tests: the real frontend of a real Home Assistant, in headless Chromium."""
