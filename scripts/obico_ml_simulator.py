@@ -194,12 +194,13 @@ def marker_mask(image: Image.Image) -> Image.Image:
 
 def _marked_cells(mask: Image.Image) -> set[tuple[int, int]]:
     # Each cell becomes the mean of its pixels: above 0 when any is a marker
-    # (one pixel of 256 still rounds up to 1).
+    # (one pixel of 256 still rounds up to 1). An "L" image's bytes are its
+    # pixels, one byte each, on every Pillow release.
     cells = mask.reduce(MARKER_CELL)
     columns = cells.width
     return {
         (index % columns, index // columns)
-        for index, value in enumerate(cells.getdata())
+        for index, value in enumerate(cells.tobytes())
         if value
     }
 
