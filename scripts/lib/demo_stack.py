@@ -136,7 +136,7 @@ async def demo_stack(
     startup_timeout: float = 600,
     tool_output: IO[bytes] | None = None,
 ) -> AsyncGenerator[DemoStack]:
-    """Start everything, onboarded, without config entries; stop it all after.
+    """Start everything, onboarded and running, adding no entries; stop it all after.
 
     ``printer_port`` is the first demo printer's port (0 for any free one);
     the others take any free port.
@@ -176,6 +176,7 @@ async def demo_stack(
             async with asyncio.timeout(startup_timeout):
                 await hass.wait_until_up(lambda: hass_process.returncode is None)
                 await hass.onboard_or_log_in(owner)
+                await hass.wait_until_running()
             yield DemoStack(
                 hass, hass_process, config, ml_url, demo_printers, processes
             )

@@ -1,4 +1,4 @@
-"""Reaching a running Home Assistant as a user does: onboarding, login, REST.
+"""Reaching a running Home Assistant as a user does: onboarding, login, REST, websocket.
 
 For scripts/develop and the tests that start a real `hass`. It needs only
 aiohttp, so that it works whichever Home Assistant release runs the process.
@@ -7,8 +7,10 @@ aiohttp, so that it works whichever Home Assistant release runs the process.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+import itertools
 from typing import Any
 
 import aiohttp
@@ -53,6 +55,19 @@ class HassApi:
                 pass
             await asyncio.sleep(0.5)
         raise RuntimeError("Home Assistant stopped before it answered")
+
+    async def wait_until_running(self) -> None:
+        """Wait until Home Assistant has finished starting; callers bound the wait.
+
+        Its API answers, and onboarding works, while integrations still set
+        up. Until it runs it has no handler for SIGTERM either: stopped then,
+        it dies on the spot, with what it had yet to save lost.
+        """
+        while True:
+            config = await self.request("GET", "/api/config")
+            if config["state"] == "RUNNING":
+                return
+            await asyncio.sleep(0.5)
 
     async def onboard_or_log_in(self, owner: Owner) -> None:
         """Finish onboarding with ``owner``, or log in as them if it is done."""
@@ -198,3 +213,83 @@ class HassApi:
             answer.raise_for_status()
             state: dict[str, Any] = await answer.json()
             return state
+
+    @asynccontextmanager
+    async def websocket(self) -> AsyncGenerator[WebSocket]:
+        """A websocket API connection, authenticated with the owner's token."""
+        async with self.session.ws_connect(f"{self.url}/api/websocket") as ws:
+            connection = WebSocket(ws)
+            await connection.authenticate(self.token)
+            reader = asyncio.create_task(connection.read())
+            try:
+                yield connection
+            finally:
+                reader.cancel()
+                with suppress(asyncio.CancelledError):
+                    await reader
+
+
+class WebSocket:
+    """Commands and event subscriptions over one websocket API connection.
+
+    One task reads every message and hands each to the command or the
+    subscription its id names, so that events keep coming while a command waits.
+    """
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Wrap a connection that is not authenticated yet."""
+        self._ws = ws
+        self._ids = itertools.count(1)
+        self._answers: dict[int, asyncio.Future[Any]] = {}
+        self._events: dict[int, list[dict[str, Any]]] = {}
+
+    async def authenticate(self, token: str) -> None:
+        """Answer the server's auth_required with ``token``."""
+        hello = await self._ws.receive_json()
+        if hello.get("type") != "auth_required":
+            raise RuntimeError(f"websocket: expected auth_required, got {hello}")
+        await self._ws.send_json({"type": "auth", "access_token": token})
+        answer = await self._ws.receive_json()
+        if answer.get("type") != "auth_ok":
+            raise RuntimeError(f"websocket: authentication failed: {answer}")
+
+    async def read(self) -> None:
+        """Dispatch every message until the connection closes."""
+        async for message in self._ws:
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                break
+            self._dispatch(message.json())
+        closed = ConnectionError("the websocket connection closed")
+        for answer in self._answers.values():
+            if not answer.done():
+                answer.set_exception(closed)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "event" and message["id"] in self._events:
+            self._events[message["id"]].append(message["event"])
+        elif (answer := self._answers.pop(message.get("id", -1), None)) is not None:
+            if message.get("success"):
+                answer.set_result(message.get("result"))
+            else:
+                answer.set_exception(RuntimeError(f"websocket: {message}"))
+
+    async def command(self, command: str, **data: Any) -> Any:
+        """Send a command; its result, or RuntimeError with the server's error."""
+        message_id = next(self._ids)
+        answer = asyncio.get_running_loop().create_future()
+        self._answers[message_id] = answer
+        await self._ws.send_json({"id": message_id, "type": command, **data})
+        return await answer
+
+    async def subscribe_events(self, event_type: str) -> list[dict[str, Any]]:
+        """Subscribe to ``event_type``; the list that its events are appended to."""
+        message_id = next(self._ids)
+        events: list[dict[str, Any]] = []
+        self._events[message_id] = events
+        answer = asyncio.get_running_loop().create_future()
+        self._answers[message_id] = answer
+        await self._ws.send_json(
+            {"id": message_id, "type": "subscribe_events", "event_type": event_type}
+        )
+        await answer
+        return events

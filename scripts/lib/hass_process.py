@@ -20,8 +20,8 @@ HTTP_SETTINGS_IN_STORAGE = (2026, 10)
 PACKAGES_LINE = "homeassistant:\n  packages: !include_dir_named packages\n"
 
 
-async def hass_version(python: str) -> tuple[int, ...]:
-    """The Home Assistant release installed for ``python``, as numbers."""
+async def hass_release(python: str) -> str:
+    """The Home Assistant release installed for ``python``, as it names itself."""
     process = await asyncio.create_subprocess_exec(
         python,
         "-c",
@@ -31,7 +31,12 @@ async def hass_version(python: str) -> tuple[int, ...]:
     out, _ = await process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"no Home Assistant for {python}")
-    return tuple(int(part) for part in out.decode().split(".")[:2])
+    return out.decode().strip()
+
+
+async def hass_version(python: str) -> tuple[int, ...]:
+    """The Home Assistant release installed for ``python``: year and month."""
+    return tuple(int(part) for part in (await hass_release(python)).split(".")[:2])
 
 
 def listen_on(

@@ -1,0 +1,248 @@
+"""A failing print and a clean print, side by side in one real Home Assistant.
+
+Everything runs as it does for a user: `hass`, the Obico ML API simulator and
+two demo printers are processes on loopback ports; the printers are added
+through the config flows and watched only through the REST and websocket API.
+Obico's own math, replayed over the demo printer's frames, says when the
+failing print must warn and pause (``frames_to_levels``); the clean print must
+never alert. Frames come at Obico's 10 s interval and no faster, so the two
+prints run at once, and the test takes about ten minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+import time
+from typing import IO, Any
+
+import aiohttp
+import pytest
+
+from custom_components.obico.const import (
+    EVENT_FAILURE_DETECTED,
+    EVENT_WARNING,
+    MIN_INTERVAL,
+)
+from scripts.demo_printer import frames_to_levels
+from scripts.lib.demo_package import DemoPrinter
+from scripts.lib.demo_stack import DemoStack
+from tests.e2e.stack import (
+    PrinterEntities,
+    error_lines,
+    log_problems,
+    printer_entities,
+    start,
+)
+
+FAILING = "Failing printer"
+CLEAN = "Clean printer"
+ALERTING = {"warning", "failure", "paused"}
+POLL = 1.0
+SETUP_TIMEOUT = 120
+EVENT_GRACE = 10
+# Frames a few past the pause, beyond which a failing print that did not pause
+# is not watched any longer.
+PAST_THE_PAUSE = 5
+# For pytest-timeout only, in case the test's own bounds fail: 53 frames at the
+# 10 s interval are nine minutes.
+TEST_TIMEOUT = 1800
+
+
+@dataclass(frozen=True)
+class Levels:
+    """The frames at which Obico's math puts the failing print at each level."""
+
+    warning: int
+    pause: int
+
+    @property
+    def print_timeout(self) -> float:
+        """Long enough for frames a few past the pause, each slow to analyze."""
+        return (self.pause + PAST_THE_PAUSE) * (MIN_INTERVAL + 3) + 60
+
+
+@dataclass
+class Watched:
+    """What one printer showed through the REST API, poll after poll."""
+
+    frames: int = 0
+    detection_states: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    warning_frame: int | None = None
+    paused_frame: int | None = None
+    failure: str | None = None
+
+    def observe(
+        self, states: dict[str, str], entities: PrinterEntities, printer: DemoPrinter
+    ) -> None:
+        """Take one snapshot of the states: one coordinator update writes them all."""
+        frames = states.get(entities.frames_analyzed, "")
+        self.frames = int(frames) if frames.isdigit() else 0
+        detection_state = states.get(entities.detection_state, "")
+        status = states.get(printer.status, "")
+        self.failure = states.get(entities.failure)
+        if self.detection_states[-1:] != [detection_state]:
+            self.detection_states.append(detection_state)
+        if self.statuses[-1:] != [status]:
+            self.statuses.append(status)
+        if detection_state == "warning" and self.warning_frame is None:
+            self.warning_frame = self.frames
+        if status == "paused" and self.paused_frame is None:
+            self.paused_frame = self.frames
+
+
+@dataclass
+class Run:
+    """What both prints showed, what was fired, and what the demo printers say."""
+
+    levels: Levels
+    devices: dict[str, str] = field(default_factory=dict)
+    watched: dict[str, Watched] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    printers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def events(self, events: list[dict[str, Any]], printer: str) -> list[Any]:
+        """The data of the events of ``printer``'s device."""
+        device_id = self.devices[printer]
+        return [
+            event["data"] for event in events if event["data"]["device_id"] == device_id
+        ]
+
+
+def both_done(run: Run) -> bool:
+    """The failing print paused and told, or went past its pause; the clean one as far.
+
+    The events are fired before the pause they lead to, but come over another
+    socket: they are given a few seconds.
+    """
+    failing, clean = run.watched[FAILING], run.watched[CLEAN]
+    pause = run.levels.pause
+    paused_at = run.timings.get(f"{FAILING}: paused")
+    told = bool(run.warnings and run.failures)
+    failing_done = (
+        paused_at is not None and (told or time.monotonic() > paused_at + EVENT_GRACE)
+    ) or failing.frames > pause + PAST_THE_PAUSE
+    return failing_done and clean.frames >= pause
+
+
+async def watch(
+    stack: DemoStack, entities: dict[str, PrinterEntities], run: Run
+) -> None:
+    """Poll every state once a second until both prints are done."""
+    run.watched = {printer.name: Watched() for printer in stack.printers}
+    while not both_done(run):
+        states = {
+            state["entity_id"]: state["state"]
+            for state in await stack.hass.request("GET", "/api/states")
+        }
+        for printer in stack.printers:
+            watched = run.watched[printer.name]
+            warned, paused = watched.warning_frame, watched.paused_frame
+            watched.observe(states, entities[printer.name], printer)
+            if warned is None and watched.warning_frame is not None:
+                run.timings[f"{printer.name}: warning"] = time.monotonic()
+            if paused is None and watched.paused_frame is not None:
+                run.timings[f"{printer.name}: paused"] = time.monotonic()
+        await asyncio.sleep(POLL)
+
+
+async def run_both_prints(stack: DemoStack, run: Run) -> None:
+    """Add the printers, start both prints, and watch them to the end."""
+    async with asyncio.timeout(SETUP_TIMEOUT):
+        entry_id = await stack.add_entries(interval=MIN_INTERVAL)
+    run.timings["entries added"] = time.monotonic()
+    async with stack.hass.websocket() as ws:
+        async with asyncio.timeout(SETUP_TIMEOUT):
+            entities = await printer_entities(ws, entry_id)
+        run.devices = {name: found.device_id for name, found in entities.items()}
+        run.warnings = await ws.subscribe_events(EVENT_WARNING)
+        run.failures = await ws.subscribe_events(EVENT_FAILURE_DETECTED)
+        failing, clean = stack.printers
+        await stack.run_script(failing.script("start_a_failing_print"))
+        await stack.run_script(clean.script("start_a_good_print"))
+        run.timings["prints started"] = time.monotonic()
+        async with asyncio.timeout(run.levels.print_timeout):
+            await watch(stack, entities, run)
+        run.timings["prints watched"] = time.monotonic()
+    for printer in stack.printers:
+        run.printers[printer.name] = await demo_printer_status(stack, printer)
+
+
+async def demo_printer_status(stack: DemoStack, printer: DemoPrinter) -> Any:
+    """What the demo printer itself says it is doing."""
+    async with stack.hass.session.get(f"{printer.base_url}/status") as answer:
+        answer.raise_for_status()
+        return await answer.json()
+
+
+def report(run: Run, log: str, started: float) -> str:
+    """Everything seen, and every ERROR line of the log, for a failure message."""
+    timings = ", ".join(
+        f"{what} at {at - started:.0f} s" for what, at in run.timings.items()
+    )
+    errors = "\n".join(error_lines(log)) or "(none)"
+    return (
+        f"\nexpected: {run.levels}"
+        f"\nwatched: {run.watched}\ndemo printers: {run.printers}"
+        f"\n{EVENT_WARNING}: {run.warnings}\n{EVENT_FAILURE_DETECTED}: {run.failures}"
+        f"\ntimings: {timings}\nERROR lines of the log:\n{errors}"
+    )
+
+
+@pytest.fixture(scope="module")
+def levels() -> Levels:
+    """Replay the demo printer's prints through Obico's math, once, off the loop."""
+    warning, pause = frames_to_levels("failing")
+    assert warning is not None, "the demo's failing print never warns"
+    assert pause is not None, "the demo's failing print never pauses"
+    assert frames_to_levels("good") == (None, None), "the good print alerts"
+    return Levels(warning, pause)
+
+
+@pytest.mark.timeout(TEST_TIMEOUT)
+async def test_a_failing_print_pauses_at_the_predicted_frame_a_clean_one_never_alerts(
+    config: Path, tool_output: IO[bytes], levels: Levels
+) -> None:
+    """Warning and pause come on Obico's frames; the clean print runs on untouched."""
+    started = time.monotonic()
+    run = Run(levels)
+    async with start(config, [FAILING, CLEAN], tool_output) as stack:
+        run.timings["Home Assistant up"] = time.monotonic()
+        try:
+            await run_both_prints(stack, run)
+        except (AssertionError, TimeoutError, RuntimeError, aiohttp.ClientError) as err:
+            pytest.fail(f"{err!r}{report(run, stack.log(), started)}")
+    run.timings["all stopped"] = time.monotonic()
+    log = stack.log()
+    why = report(run, log, started)
+    print(why)  # noqa: T201 (the timings, for the record: pytest -rP shows them)
+
+    failing, clean = run.watched[FAILING], run.watched[CLEAN]
+    assert failing.warning_frame == levels.warning, why
+    assert failing.paused_frame == levels.pause, why
+    assert failing.failure == "on", why
+    # The demo printer really paused, on the frame Home Assistant last analyzed.
+    assert run.printers[FAILING]["state"] == "paused", why
+    assert run.printers[FAILING]["frame"] == levels.pause, why
+    # One of each, both of the failing printer's device: none of the clean one's.
+    warnings = run.events(run.warnings, FAILING)
+    failures = run.events(run.failures, FAILING)
+    assert len(run.warnings) == len(warnings) == 1, why
+    assert len(run.failures) == len(failures) == 1, why
+    assert (warnings[0]["printer"], warnings[0]["action"]) == (FAILING, "notify"), why
+    assert (failures[0]["printer"], failures[0]["action"]) == (FAILING, "pause"), why
+
+    assert clean.frames >= levels.pause, why
+    assert not ALERTING & set(clean.detection_states), why
+    assert clean.failure == "off", why
+    assert clean.statuses[-1] == "printing", why
+    assert "paused" not in clean.statuses, why
+    assert run.printers[CLEAN]["state"] == "printing", why
+    assert run.printers[CLEAN]["frame"] >= levels.pause, why
+
+    assert stack.hass_process.returncode == 0, why
+    assert log_problems(log) == [], why
