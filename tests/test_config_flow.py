@@ -57,9 +57,9 @@ from custom_components.obico.const import (
     CONF_SENSITIVITY,
     CONF_TOKEN,
     DOMAIN,
-    PRINTER_PRESETS,
     SUBENTRY_PRINTER,
 )
+from custom_components.obico.presets import PRINTER_PRESETS
 from tests.conftest import TOKEN, printer_data
 from tests.fakes import CAMERA, PAUSE_BUTTON, POWER_SWITCH, PRINT_STATE, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer, FrameHost, make_jpeg
@@ -1012,9 +1012,20 @@ async def test_printer_flow_starts_with_the_preset_choice(
     [
         ("bambu_lab", ["running"], ["pause"]),
         ("moonraker", ["printing"], ["paused"]),
-        ("octoprint", ["on"], []),
+        ("octoprint", ["printing", "printing_sd"], ["pausing", "paused", "resuming"]),
         ("prusalink", ["printing"], ["paused"]),
-        ("elegoo", ["printing"], ["paused"]),
+        (
+            "elegoo",
+            [
+                "printing",
+                "print_started",
+                "homing_completed",
+                "auto_leveling_completed",
+                "preheating_completed",
+                "resonance_testing_completed",
+            ],
+            ["pausing", "paused", "resuming"],
+        ),
         ("custom", [], []),
     ],
 )

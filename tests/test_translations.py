@@ -13,7 +13,8 @@ import yaml
 
 from custom_components.obico import config_flow
 from custom_components.obico.alerts import Action
-from custom_components.obico.const import PRINTER_PRESETS, DetectionState
+from custom_components.obico.const import DetectionState
+from custom_components.obico.presets import PRINTER_PRESETS
 
 INTEGRATION = Path(config_flow.__file__).parent
 STRINGS: dict[str, Any] = json.loads(
@@ -52,7 +53,7 @@ def test_printer_forms_are_translated(hass: HomeAssistant) -> None:
     )
     _assert_step(steps["printer"], printer_fields)
     _assert_step(steps["reconfigure"], {"action"})
-    _assert_step(steps["user"], {"preset", "action"})
+    _assert_step(steps["user"], _fields(config_flow._PRINTER_START_SCHEMA))
 
 
 def test_every_error_and_abort_the_code_uses_is_translated() -> None:

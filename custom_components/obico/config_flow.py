@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import io
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,11 +16,15 @@ from homeassistant.config_entries import (
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import CONF_NAME
+from homeassistant.const import CONF_DEVICE_ID, CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    DeviceFilterSelectorConfig,
+    DeviceSelector,
+    DeviceSelectorConfig,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -75,10 +80,10 @@ from .const import (
     MAX_SENSITIVITY,
     MIN_INTERVAL,
     MIN_SENSITIVITY,
-    PRINTER_PRESETS,
     SUBENTRY_PRINTER,
 )
 from .frames import Frame, async_get_frame_store, frame_path
+from .presets import PRINTER_PRESETS, Preset, find_entities
 from .round_trip import async_analyze, frame_base_url
 from .validation import vol
 
@@ -337,6 +342,54 @@ _ACTION_SELECTOR = SelectSelector(
 )
 
 
+_PRINTER_START_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_PRESET, default="bambu_lab"): SelectSelector(
+            SelectSelectorConfig(
+                options=list(PRINTER_PRESETS),
+                translation_key=CONF_PRESET,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        # The devices of every preset's integration: the preset is chosen in
+        # the same form, so the list cannot follow it.
+        vol.Optional(CONF_DEVICE_ID): DeviceSelector(
+            DeviceSelectorConfig(
+                filter=[
+                    DeviceFilterSelectorConfig(integration=preset.integration)
+                    for preset in PRINTER_PRESETS.values()
+                    if preset.integration
+                ]
+            )
+        ),
+        vol.Required(CONF_ACTION, default=Action.PAUSE.value): _ACTION_SELECTOR,
+    }
+)
+
+
+def _device_suggestions(
+    hass: HomeAssistant, preset: Preset, device_id: str
+) -> dict[str, Any] | None:
+    """The printer form's values that a device of the preset's integration gives.
+
+    None when the device has no entity of that integration. A role whose
+    entity is not found is left out, for the user to fill in.
+    """
+    entities = er.async_entries_for_device(er.async_get(hass), device_id)
+    if not preset.owns(entities):
+        return None
+    found = find_entities(preset, entities)
+    device = dr.async_get(hass).async_get(device_id)
+    values = {
+        CONF_NAME: (device.name_by_user or device.name) if device else None,
+        CONF_FRAME_ENTITY: found.frame,
+        CONF_PRINT_STATE_ENTITY: found.print_state,
+        CONF_JOB_ENTITY: found.job,
+        CONF_PAUSE_ENTITY: found.pause,
+    }
+    return {key: value for key, value in values.items() if value}
+
+
 def _printer_schema(
     hass: HomeAssistant, state_options: list[str], action: Action
 ) -> vol.Schema:
@@ -439,37 +492,41 @@ def _printer_data(user_input: Mapping[str, Any], action: Action) -> dict[str, An
 class PrinterSubentryFlow(ConfigSubentryFlow):
     """Adds or changes a printer watched through an ML server.
 
-    The first step asks what to do about a failure, so that the second shows
+    The first step asks for the printer's integration, maybe its device, and
+    what to do about a failure, so that the second comes filled in and shows
     only the fields that action needs.
     """
 
-    _preset = "custom"
+    _preset = PRINTER_PRESETS["custom"]
     _action = Action.NOTIFY
+    # What the printer's device gave for the printer form.
+    _suggested: Mapping[str, Any] = MappingProxyType({})
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Pick the printer integration (it fills in the states) and the action."""
+        """Pick the printer integration, maybe the printer's device, and the action.
+
+        The preset fills in the states; the device, the entities.
+        """
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self._preset = user_input[CONF_PRESET]
-            self._action = Action(user_input[CONF_ACTION])
-            return await self.async_step_printer()
+            preset = PRINTER_PRESETS[user_input[CONF_PRESET]]
+            suggested: Mapping[str, Any] | None = {}
+            if device_id := user_input.get(CONF_DEVICE_ID):
+                suggested = _device_suggestions(self.hass, preset, device_id)
+            if suggested is None:
+                errors[CONF_DEVICE_ID] = "device_not_of_preset"
+            else:
+                self._preset, self._suggested = preset, suggested
+                self._action = Action(user_input[CONF_ACTION])
+                return await self.async_step_printer()
         return self.async_show_form(
             step_id="user",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_PRESET, default="bambu_lab"): SelectSelector(
-                        SelectSelectorConfig(
-                            options=list(PRINTER_PRESETS),
-                            translation_key=CONF_PRESET,
-                            mode=SelectSelectorMode.LIST,
-                        )
-                    ),
-                    vol.Required(
-                        CONF_ACTION, default=Action.PAUSE.value
-                    ): _ACTION_SELECTOR,
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                _PRINTER_START_SCHEMA, user_input or {}
             ),
+            errors=errors,
             last_step=False,
         )
 
@@ -509,13 +566,16 @@ class PrinterSubentryFlow(ConfigSubentryFlow):
             ]
             suggested = user_input or current
         else:
-            printing, paused = PRINTER_PRESETS[self._preset]
+            printing = list(self._preset.printing_states)
+            paused = list(self._preset.paused_states)
             states = [*printing, *paused]
-            # The preset fills the first form only: after an error the form
-            # shows exactly what the user entered, cleared fields included.
+            # The preset and the device fill the first form only: after an
+            # error the form shows exactly what the user entered, cleared
+            # fields included.
             suggested = user_input or {
                 CONF_PRINTING_STATES: printing,
                 CONF_PAUSED_STATES: paused,
+                **self._suggested,
             }
         schema = _printer_schema(self.hass, states, self._action)
         return self.async_show_form(

@@ -55,16 +55,6 @@ ACTION_TIMEOUT: Final = 30
 EVENT_FAILURE_DETECTED: Final = "obico_failure_detected"
 EVENT_WARNING: Final = "obico_warning"
 
-# Printing and paused states of the common printer integrations, keyed by preset.
-PRINTER_PRESETS: Final[dict[str, tuple[list[str], list[str]]]] = {
-    "bambu_lab": (["running"], ["pause"]),
-    "moonraker": (["printing"], ["paused"]),
-    "octoprint": (["on"], []),
-    "prusalink": (["printing"], ["paused"]),
-    "elegoo": (["printing"], ["paused"]),
-    "custom": ([], []),
-}
-
 
 def unique_id(subentry_id: str, key: str) -> str:
     """The unique id of a printer's entity."""
