@@ -66,6 +66,10 @@ PRINTER_PRESETS: Final[dict[str, tuple[list[str], list[str]]]] = {
 }
 
 
+# The key of the image entity that shows the last analyzed frame.
+KEY_LAST_FRAME: Final = "last_frame"
+
+
 def unique_id(subentry_id: str, key: str) -> str:
     """The unique id of a printer's entity."""
     return f"{subentry_id}_{key}"
