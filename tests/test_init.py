@@ -185,11 +185,18 @@ def _as_shown(state: State) -> dict[str, Any]:
     """An entity's state and attributes, as the frontend shows them.
 
     Attribute names are strings here: 2026.10 names some with enum members.
+    An image's access token is random, and shown as "<token>".
     """
+    attributes = _plain_keys(state.attributes)
+    if attributes is not None and (token := attributes.get("access_token")):
+        attributes = {
+            key: value.replace(token, "<token>") if isinstance(value, str) else value
+            for key, value in attributes.items()
+        }
     return {
         "entity_id": state.entity_id,
         "state": state.state,
-        "attributes": _plain_keys(state.attributes),
+        "attributes": attributes,
     }
 
 

@@ -56,6 +56,10 @@ EVENT_FAILURE_DETECTED: Final = "obico_failure_detected"
 EVENT_WARNING: Final = "obico_warning"
 
 
+# The key of the image entity that shows the last analyzed frame.
+KEY_LAST_FRAME: Final = "last_frame"
+
+
 def unique_id(subentry_id: str, key: str) -> str:
     """The unique id of a printer's entity."""
     return f"{subentry_id}_{key}"

@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -30,15 +32,15 @@ from .alerts import (
     mute,
 )
 from .api import Detection, ObicoMlClient
-from .const import LOGGER, DetectionState
-from .data import ObicoConfigEntry, PrinterSnapshot
+from .const import DOMAIN, KEY_LAST_FRAME, LOGGER, DetectionState, unique_id
+from .data import AnalyzedFrame, ObicoConfigEntry, PrinterSnapshot
 from .detection_loop import DetectionLoop
 from .events import async_fire_alert_events, printer_device_id
 from .frames import FrameStore
 from .persistence import PrinterStore, StoredPrinter
 from .prediction import INIT_SAFE_FRAME_NUM, PredictionState, normalized_p, update
 from .print_tracking import PrintTracker
-from .round_trip import async_analyze, async_capture, frame_base_url
+from .round_trip import Analysis, async_analyze, async_capture, frame_base_url
 from .settings import printer_settings
 
 
@@ -73,6 +75,10 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.enabled = True
         self.last_analysis: datetime | None = None
         self.detections: tuple[Detection, ...] = ()
+        # Only frames of the detection loop: the image entity shows what the
+        # decision was made on. In memory only; a new print keeps showing it
+        # until its first frame, so the end of a failed print stays visible.
+        self.last_frame: AnalyzedFrame | None = None
         self._print_generation = 0
         self.tracker = PrintTracker(
             hass,
@@ -125,24 +131,34 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
     async def _async_frame(self) -> None:
         """One turn of the detection loop."""
         generation = self._print_generation
-        detections = await self.async_analyze_now()
+        analysis = await self._async_analyze()
         # The printer may have paused or moved on to a new print while the ML
         # server was busy; this frame then no longer speaks for what is printing.
         if generation == self._print_generation and self._watching():
-            await self._async_apply(detections)
+            await self._async_apply(analysis)
 
     async def async_analyze_now(self) -> list[Detection]:
         """Analyze a frame of the printer's camera; nothing else happens with it."""
+        return (await self._async_analyze()).detections
+
+    async def _async_analyze(self) -> Analysis:
         frame = await async_capture(self.hass, self.settings.frame_entity)
         base_url = frame_base_url(self.hass, self.config_entry.runtime_data.ha_url)
         return await async_analyze(self.hass, self.client, self.frames, base_url, frame)
 
-    async def _async_apply(self, detections: list[Detection]) -> None:
-        update(self.prediction, detections)
+    async def _async_apply(self, analysis: Analysis) -> None:
+        update(self.prediction, analysis.detections)
         self.last_analysis = dt_util.utcnow()
-        self.detections = tuple(detections)
+        self.detections = tuple(analysis.detections)
+        level = self.level()
+        self.last_frame = AnalyzedFrame(
+            frame=analysis.frame,
+            detections=self.detections,
+            level=level,
+            analyzed_at=self.last_analysis,
+        )
         now = self.last_analysis.timestamp()
-        decision = evaluate(self.alerts, self.level(), self.settings.action, now)
+        decision = evaluate(self.alerts, level, self.settings.action, now)
         if decision == Decision():
             self.store.save_soon()
             return
@@ -233,11 +249,18 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             frames_analyzed=self.prediction.current_frame_num,
             last_analysis=self.last_analysis,
             detections=self.detections,
+            last_frame=self.last_frame,
         )
 
     def device_id(self) -> str | None:
         """The device registry id of this printer."""
         return printer_device_id(self.hass, self.config_entry, self.subentry_id)
+
+    def last_frame_entity_id(self) -> str | None:
+        """The entity id of this printer's last analyzed frame, as the user named it."""
+        return er.async_get(self.hass).async_get_entity_id(
+            Platform.IMAGE, DOMAIN, unique_id(self.subentry_id, KEY_LAST_FRAME)
+        )
 
     def detection_state(self) -> DetectionState:
         """What the detector is doing right now."""

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from homeassistant.config_entries import ConfigEntry
 
 if TYPE_CHECKING:
-    from .alerts import Action
+    from .alerts import Action, Level
     from .api import Detection, ObicoMlClient
     from .const import DetectionState
     from .coordinator import PrinterCoordinator
-    from .frames import FrameStore
+    from .frames import Frame, FrameStore
 
 
 @dataclass(kw_only=True)
@@ -67,3 +67,16 @@ class PrinterSnapshot:
     frames_analyzed: int
     last_analysis: datetime | None
     detections: tuple[Detection, ...]
+    last_frame: AnalyzedFrame | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalyzedFrame:
+    """A frame of the detection loop, as the ML server saw it, and its verdict."""
+
+    frame: Frame
+    """After the size cap: the very bytes the ML server fetched."""
+    detections: tuple[Detection, ...]
+    level: Level
+    """The printer's level once this frame was counted."""
+    analyzed_at: datetime

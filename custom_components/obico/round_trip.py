@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+from typing import NamedTuple
 
 from homeassistant.components import camera, image
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError, get_url
-from PIL import ExifTags, Image
+from PIL import Image
 
 from .api import Detection, ObicoFrameError, ObicoMlClient
 from .const import CAMERA_TIMEOUT
 from .frames import Frame, FrameStore, frame_path
+from .pictures import QUARTER_TURNS, as_rgb, orientation_of, turn_upright
 
 # Obico's server shrinks every frame whose long side exceeds 1296 px to fit
 # 1280x960 before its ML API sees it (cap_image_size): the model is tuned on
@@ -32,6 +34,13 @@ _SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 
 class CaptureError(Exception):
     """The camera or image entity gave no usable frame."""
+
+
+class Analysis(NamedTuple):
+    """What the ML server saw (the frame after the size cap) and what it found."""
+
+    frame: Frame
+    detections: list[Detection]
 
 
 async def async_capture(hass: HomeAssistant, entity_id: str) -> Frame:
@@ -89,39 +98,16 @@ def shrink(frame: Frame) -> Frame:
 
 def _fitted(picture: Image.Image) -> Image.Image:
     """The picture upright, in RGB, fitting SHRINK_TO."""
-    orientation = picture.getexif().get(ExifTags.Base.Orientation, 1)
+    orientation = orientation_of(picture)
     # Sized before it is turned, so that a JPEG is still decoded at a reduced
     # size, as Obico's thumbnail does: the turned picture then fits the box.
-    box = SHRINK_TO[::-1] if orientation in _QUARTER_TURNS else SHRINK_TO
+    box = SHRINK_TO[::-1] if orientation in QUARTER_TURNS else SHRINK_TO
     if picture.mode not in ("RGB", "L"):
         # Resized with alpha, or as a palette, a picture would not look as
         # OpenCV shows it: transparent pixels black, palettes resized NEAREST.
-        picture = _as_rgb(picture)
+        picture = as_rgb(picture)
     picture.thumbnail(box, Image.Resampling.LANCZOS)
-    if (transpose := _TRANSPOSE.get(orientation)) is not None:
-        picture = picture.transpose(transpose)
-    return picture.convert("RGB")
-
-
-def _as_rgb(picture: Image.Image) -> Image.Image:
-    if picture.mode.startswith("I"):
-        # 16-bit: OpenCV keeps the high byte; Pillow's own conversion clips.
-        picture = picture.convert("I").point(lambda value: value * (1 / 256))
-        picture = picture.convert("L")
-    return picture.convert("RGB")
-
-
-# EXIF orientation 2-8, as the turn that shows the picture upright.
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-_QUARTER_TURNS = frozenset({5, 6, 7, 8})
+    return turn_upright(picture, orientation).convert("RGB")
 
 
 def frame_base_url(hass: HomeAssistant, override: str | None) -> str:
@@ -142,7 +128,7 @@ async def async_analyze(
     frames: FrameStore,
     base_url: str,
     frame: Frame,
-) -> list[Detection]:
+) -> Analysis:
     """Shrink the frame, serve it once at ``base_url`` and have the ML server analyze it."""
     frame = await hass.async_add_executor_job(shrink, frame)
     if len(frame.content) > frames.max_bytes:
@@ -166,4 +152,4 @@ async def async_analyze(
         # Servers built before 2024 answer [] without saying that they could
         # not fetch the frame; an unfetched frame proves it.
         raise ObicoFrameError("the ML server answered without fetching the frame")
-    return detections
+    return Analysis(frame, detections)
