@@ -21,6 +21,7 @@ from custom_components.obico.history import HISTORY_LENGTH, EventKind, History
 from custom_components.obico.persistence import storage_key
 from tests.conftest import (
     PRINTER_ID,
+    SPAGHETTI,
     next_poll,
     reach_pause_level,
     seed_print,
@@ -67,6 +68,30 @@ async def test_a_warning_is_recorded_with_its_risk_and_frame(
         "notice": "warning",
     }
     assert 33 < warning["risk"] <= 67
+
+
+@pytest.mark.parametrize("printer_overrides", [{CONF_ACTION: "notify"}])
+async def test_a_failure_held_back_is_recorded_without_a_notice(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    printing_entry: MockConfigEntry,
+    printer: FakePrinter,
+) -> None:
+    """The warning is unanswered, so the failure sends nothing: it is still recorded."""
+    ml_server.script(*([WARNING_ONLY] * 5), *([SPAGHETTI] * 3))
+    for _ in range(8):
+        await next_poll(hass, freezer)
+    warning, failure = events(printing_entry)
+    assert warning["kind"] == "warning"
+    assert failure == {
+        "kind": "failure",
+        "risk": failure["risk"],
+        "frame": failure["frame"],
+        "notice": None,
+    }
+    assert failure["risk"] > 67
+    assert hass.states.get(FAILURE).state == "on"
 
 
 async def test_a_pause_that_is_ignored_is_recorded_press_by_press(

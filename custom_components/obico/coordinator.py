@@ -156,7 +156,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         if decision == Decision():
             self.store.save_soon()
             return
-        self._record_notice(decision)
+        self._record_decision(decision)
         # Written before it is acted on, so that a restart never repeats it.
         await self.store.async_save_now()
         risk = self.risk()
@@ -241,14 +241,16 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.history.record(kind, dt_util.utcnow(), **facts)
         self.store.save_soon()
 
-    def _record_notice(self, decision: Decision) -> None:
-        if (notice := decision.notice) is None:
+    def _record_decision(self, decision: Decision) -> None:
+        """A notice, or a failure that began without one (held back, or notify only)."""
+        notice = decision.notice
+        if notice is None and not decision.failure_started:
             return
         self.record(
             EventKind.WARNING if notice is Notice.WARNING else EventKind.FAILURE,
             risk=self.risk(),
             frame=self.prediction.current_frame_num,
-            notice=notice.value,
+            notice=None if notice is None else notice.value,
         )
 
     # What the entities show
