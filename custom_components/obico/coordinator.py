@@ -242,10 +242,11 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.store.save_soon()
 
     def _record_decision(self, decision: Decision) -> None:
-        """A notice, or a failure that began without one (held back, or notify only)."""
+        """A notice, or a failure that began without one (held back, or notify only).
+
+        Only a decision that does something comes here, and each one is either.
+        """
         notice = decision.notice
-        if notice is None and not decision.failure_started:
-            return
         self.record(
             EventKind.WARNING if notice is Notice.WARNING else EventKind.FAILURE,
             risk=self.risk(),
