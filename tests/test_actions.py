@@ -457,7 +457,8 @@ async def test_a_pause_button_that_never_answers_is_given_up_on(
                 hass, dt_util.utcnow() + timedelta(seconds=frame * (INTERVAL + 1))
             )
             await hass.async_block_till_done(wait_background_tasks=True)
-    assert caplog.text.count("no answer within 0.05 s") == 2
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert sum("no answer within 0.05 s" in text for text in warnings) == 2
     assert ir.async_get(hass).async_get_issue(
         DOMAIN, f"pause_not_confirmed_{PRINTER_ID}"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import itertools
 from typing import Any
 
@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.obico.actions import PendingPause, PendingWork
 from custom_components.obico.alerts import AlertState, Feedback, Phase
+from custom_components.obico.history import EventKind, History
 from custom_components.obico.persistence import (
     SAVE_DELAY,
     STORAGE_MINOR_VERSION,
@@ -25,8 +26,17 @@ SUBENTRY_ID = "01JSTOREDPRINTER0000000000"
 KEY = storage_key(SUBENTRY_ID)
 
 
+def a_history() -> History:
+    """A warning, and the user's answer to it."""
+    history = History()
+    at = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)
+    history.record(EventKind.WARNING, at, risk=45.0, frame=120, notice="warning")
+    history.record(EventKind.ACKNOWLEDGED, at, feedback="not_a_failure")
+    return history
+
+
 def a_printer(frames: int = 3) -> StoredPrinter:
-    """A printer some frames into a print, with a pause pending."""
+    """A printer some frames into a print, with a pause pending and a history."""
     return StoredPrinter(
         prediction=PredictionState(frames, frames + 100, 0.2, 0.1, 0.1, 0.05),
         alerts=AlertState(alerted_at=10.0, feedback=Feedback.FAILED, failure=True),
@@ -34,6 +44,7 @@ def a_printer(frames: int = 3) -> StoredPrinter:
         job="benchy.3mf",
         enabled=False,
         pending=PendingWork(pause=PendingPause("button.x1c_pause", 2, 99.0, 81.5)),
+        history=a_history(),
     )
 
 
@@ -62,6 +73,7 @@ def test_damaged_parts_fall_back_to_their_defaults() -> None:
             "job": 42,
             "enabled": "yes",
             "pending": None,
+            "history": {"not": "a list"},
         }
     )
     assert damaged == StoredPrinter(
@@ -71,6 +83,7 @@ def test_damaged_parts_fall_back_to_their_defaults() -> None:
         job=None,
         enabled=True,
         pending=PendingWork(),
+        history=History(),
     )
 
 
@@ -150,3 +163,18 @@ async def test_a_store_of_version_1_1_loads_with_nothing_pending(
         enabled=True,
         pending=PendingWork(),
     )
+
+
+async def test_a_store_of_version_1_2_loads_with_an_empty_history(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Before 1.3 no history was kept; the rest of the state loads whole."""
+    before = a_printer()
+    old = before.to_dict()
+    del old["history"]
+    hass_storage[KEY] = {"version": 1, "minor_version": 2, "key": KEY, "data": old}
+    loaded = await PrinterStore(hass, SUBENTRY_ID, a_printer).async_load()
+    assert loaded is not None
+    assert loaded.history == History()
+    before.history = History()
+    assert loaded == before

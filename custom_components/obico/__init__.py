@@ -23,6 +23,7 @@ from .const import (
 from .coordinator import PrinterCoordinator
 from .data import ObicoConfigEntry, ObicoRuntimeData
 from .frames import async_get_frame_store
+from .issues import async_delete_issues
 from .persistence import async_remove_printer_state
 from .services import async_setup_services
 from .settings import migrate_printer_data
@@ -68,6 +69,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ObicoConfigEntry) -> boo
     await asyncio.gather(*(printer.async_initialize() for printer in printers.values()))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    # Nothing is watched once unloaded; a reload (a new URL) may be the fix.
+    entry.async_on_unload(
+        lambda: async_delete_issues(hass, entry.entry_id, list(printers))
+    )
     return True
 
 
@@ -89,7 +94,8 @@ async def _async_entry_updated(hass: HomeAssistant, entry: ObicoConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ObicoConfigEntry) -> None:
-    """Forget the persisted state of every printer of a removed server."""
+    """Forget the persisted state and the issues of every printer of a removed server."""
+    async_delete_issues(hass, entry.entry_id, entry.subentries)
     for subentry_id in entry.subentries:
         await async_remove_printer_state(hass, subentry_id)
 

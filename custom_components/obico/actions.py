@@ -27,7 +27,6 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -38,6 +37,8 @@ from homeassistant.util import dt as dt_util
 from .alerts import Notice, Phase, classify_phase
 from .const import ACTION_TIMEOUT, DOMAIN, LOGGER, PAUSE_VERIFY_TIMEOUT
 from .data import ObicoConfigEntry, PrinterSettings
+from .history import EventKind, Recorder
+from .issues import async_pause_issue_resolved, async_report_pause_not_confirmed
 from .parsing import finite_number
 
 # How each kind of pause entity is triggered.
@@ -170,14 +171,19 @@ class PrinterActions:
         subentry_id: str,
         *,
         save: Callable[[], Coroutine[Any, Any, None]],
+        record: Recorder,
     ) -> None:
-        """Bind the actions to a printer; ``save`` writes its state out now."""
+        """Bind the actions to a printer; ``save`` writes its state out now.
+
+        ``record`` adds each press, confirmation and power-off to the history.
+        """
         self.hass = hass
         self.entry = entry
         self.settings = settings
         self.subentry_id = subentry_id
         self.pending = PendingWork()
         self._save = save
+        self._record = record
         self._pause_watchers: list[CALLBACK_TYPE] = []
         self._power_off_timer: CALLBACK_TYPE | None = None
 
@@ -274,7 +280,11 @@ class PrinterActions:
         The printer is then watched and pressed again like an automatic pause,
         without notifications.
         """
-        if (error := await self._async_press(entity_id)) is not None:
+        error = await self._async_press(entity_id)
+        self._record(
+            EventKind.PAUSE_REQUESTED, entity_id=entity_id, attempt=1, error=error
+        )
+        if error is not None:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="pause_failed",
@@ -295,6 +305,13 @@ class PrinterActions:
     async def _async_attempt(self, pause: PendingPause) -> None:
         """Press the pause entity, then watch for the printer to stop printing."""
         error = await self._async_press(pause.entity_id)
+        self._record(
+            EventKind.PAUSE_REQUESTED,
+            entity_id=pause.entity_id,
+            attempt=pause.attempt,
+            risk=pause.risk,
+            error=error,
+        )
         if self.pending.pause is not pause:  # called off while pressing
             return
         if error is not None:
@@ -386,7 +403,10 @@ class PrinterActions:
             return
         self.pending.pause = None
         LOGGER.info("%s: the printer paused", self.settings.name)
-        ir.async_delete_issue(self.hass, DOMAIN, self._pause_issue_id)
+        self._record(
+            EventKind.PAUSE_CONFIRMED, entity_id=pause.entity_id, attempt=pause.attempt
+        )
+        async_pause_issue_resolved(self.hass, self.subentry_id)
         if pause.risk is not None:
             self.notify(PAUSE_CONFIRMED, pause.risk)
         self._run(self._save(), "save")
@@ -399,24 +419,13 @@ class PrinterActions:
             PAUSE_ATTEMPTS,
             pause.entity_id,
         )
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            self._pause_issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="pause_not_confirmed",
-            translation_placeholders={
-                "printer": self.settings.name,
-                "pause_entity": pause.entity_id,
-                "seconds": str(PAUSE_VERIFY_TIMEOUT),
-            },
+        self._record(
+            EventKind.PAUSE_FAILED, entity_id=pause.entity_id, attempts=pause.attempt
+        )
+        async_report_pause_not_confirmed(
+            self.hass, self.subentry_id, self.settings.name, pause.entity_id
         )
         self.notify(PAUSE_FAILED, pause.risk, entity_id=pause.entity_id)
-
-    @property
-    def _pause_issue_id(self) -> str:
-        return f"pause_not_confirmed_{self.subentry_id}"
 
     # Power off
 
@@ -444,6 +453,7 @@ class PrinterActions:
             "switch", "turn_off", {ATTR_ENTITY_ID: power_off.switch}
         )
         self.pending.power_off = None
+        self._record(EventKind.POWER_OFF, entity_id=power_off.switch, error=error)
         await self._save()
         if error is not None:
             LOGGER.warning(

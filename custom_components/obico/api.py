@@ -76,13 +76,15 @@ class ObicoFrameError(ObicoError):
 
     ``server_message`` is the server's own explanation, with the frame URL's
     one-time secret redacted; ``reason`` is its gist in a few words, without
-    the Python text the real server adds.
+    the Python text the real server adds. ``frame_url`` is the URL the server
+    was given, its secret redacted, when the caller knows it.
     """
 
-    def __init__(self, server_message: str) -> None:
+    def __init__(self, server_message: str, *, frame_url: str | None = None) -> None:
         """Keep the server's message, and its gist."""
         self.server_message = server_message
         self.reason = frame_error_reason(server_message)
+        self.frame_url = frame_url
         super().__init__(f"the ML server could not use the frame: {self.reason}")
 
 

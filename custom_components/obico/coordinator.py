@@ -25,6 +25,7 @@ from .alerts import (
     Decision,
     Feedback,
     Level,
+    Notice,
     Phase,
     acknowledge,
     evaluate,
@@ -37,6 +38,8 @@ from .data import AnalyzedFrame, ObicoConfigEntry, PrinterSnapshot
 from .detection_loop import DetectionLoop
 from .events import async_fire_alert_events, printer_device_id
 from .frames import FrameStore
+from .history import EventKind, Fact, History
+from .issues import async_pause_issue_resolved
 from .persistence import PrinterStore, StoredPrinter
 from .prediction import INIT_SAFE_FRAME_NUM, PredictionState, normalized_p, update
 from .print_tracking import PrintTracker
@@ -79,6 +82,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         # decision was made on. In memory only; a new print keeps showing it
         # until its first frame, so the end of a failed print stays visible.
         self.last_frame: AnalyzedFrame | None = None
+        self.history = History()
         self._print_generation = 0
         self.tracker = PrintTracker(
             hass,
@@ -88,7 +92,12 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         )
         self.store = PrinterStore(hass, self.subentry_id, self._stored)
         self.actions = PrinterActions(
-            hass, entry, self.settings, self.subentry_id, save=self.store.async_save_now
+            hass,
+            entry,
+            self.settings,
+            self.subentry_id,
+            save=self.store.async_save_now,
+            record=self.record,
         )
         self.loop = DetectionLoop(
             hass,
@@ -97,6 +106,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             frame=self._async_frame,
             watching=self._watching,
             after_frame=self._publish,
+            record=self.record,
         )
 
     async def async_initialize(self) -> None:
@@ -162,6 +172,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         if decision == Decision():
             self.store.save_soon()
             return
+        self._record_decision(decision)
         # Written before it is acted on, so that a restart never repeats it.
         await self.store.async_save_now()
         risk = self.risk()
@@ -197,6 +208,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.alerts.reset_for_new_print()
         # Nothing decided for the old print may act on the new one.
         self.actions.cancel_pending_work()
+        async_pause_issue_resolved(self.hass, self.subentry_id)
         self.detections = ()
         self._print_generation += 1
         # At once: after a crash, the old print's pause or power-off must not
@@ -207,6 +219,9 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
 
     @callback
     def _changed(self) -> None:
+        if self.tracker.phase is not Phase.PRINTING:
+            # The printer stopped, however: a pause it ignored is over.
+            async_pause_issue_resolved(self.hass, self.subentry_id)
         self.store.save_soon()
         self.loop.follow_watching()
         self._publish()
@@ -214,6 +229,8 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
     async def async_acknowledge(self, feedback: Feedback) -> None:
         """Record the user's answer to the last alert."""
         acknowledge(self.alerts, feedback, dt_util.utcnow().timestamp())
+        self.record(EventKind.ACKNOWLEDGED, feedback=feedback.value)
+        async_pause_issue_resolved(self.hass, self.subentry_id)
         if feedback is Feedback.NOT_A_FAILURE:
             self.actions.cancel_pending_work()
         await self._async_command_done()
@@ -221,6 +238,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
     async def async_mute(self) -> None:
         """Stop watching until the next print."""
         mute(self.alerts)
+        self.record(EventKind.MUTED)
         await self._async_command_done()
 
     async def async_set_enabled(self, enabled: bool) -> None:
@@ -231,6 +249,26 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
     async def _async_command_done(self) -> None:
         await self.store.async_save_now()
         self._changed()
+
+    # History
+
+    def record(self, kind: EventKind, /, **facts: Fact) -> None:
+        """Add an event to the printer's history; it is written with the state."""
+        self.history.record(kind, dt_util.utcnow(), **facts)
+        self.store.save_soon()
+
+    def _record_decision(self, decision: Decision) -> None:
+        """A notice, or a failure that began without one (held back, or notify only).
+
+        Only a decision that does something comes here, and each one is either.
+        """
+        notice = decision.notice
+        self.record(
+            EventKind.WARNING if notice is Notice.WARNING else EventKind.FAILURE,
+            risk=self.risk(),
+            frame=self.prediction.current_frame_num,
+            notice=None if notice is None else notice.value,
+        )
 
     # What the entities show
 
@@ -288,6 +326,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             job=self.tracker.job,
             enabled=self.enabled,
             pending=self.actions.pending,
+            history=self.history,
         )
 
     def _restore(self, stored: StoredPrinter) -> None:
@@ -296,3 +335,4 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.tracker.restore(stored.phase, stored.job)
         self.enabled = stored.enabled
         self.actions.pending = stored.pending
+        self.history = stored.history

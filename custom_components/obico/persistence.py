@@ -1,4 +1,4 @@
-"""A printer's state on disk: its print, its lifetime baseline and pending work.
+"""A printer's state on disk: its print, its lifetime baseline, pending work, history.
 
 A change is written at most SAVE_DELAY after it was made, however many follow
 (a crash loses at most that much), and a decision is written before it is acted
@@ -8,7 +8,7 @@ on, so that a restart never repeats a pause.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, override
 
@@ -19,10 +19,11 @@ from homeassistant.util import dt as dt_util
 from .actions import PendingWork
 from .alerts import AlertState, Phase
 from .const import DOMAIN
+from .history import History
 from .prediction import PredictionState
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 2
+STORAGE_MINOR_VERSION = 3
 SAVE_DELAY = 10
 """Seconds from a change to its write."""
 
@@ -37,6 +38,7 @@ class StoredPrinter:
     job: str | None
     enabled: bool
     pending: PendingWork
+    history: History = field(default_factory=History)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the stored form."""
@@ -47,6 +49,7 @@ class StoredPrinter:
             "job": self.job,
             "enabled": self.enabled,
             "pending": self.pending.to_dict(),
+            "history": self.history.to_list(),
         }
 
     @classmethod
@@ -60,6 +63,7 @@ class StoredPrinter:
             job=job if isinstance(job, str) else None,
             enabled=data.get("enabled") is not False,
             pending=PendingWork.from_dict(_mapping(data.get("pending"))),
+            history=History.from_list(data.get("history")),
         )
 
 
@@ -82,6 +86,9 @@ class _Store(Store[dict[str, Any]]):
         if old_minor_version < 2:
             # 1.2 saves pending work too; a 1.1 store had none to save.
             old_data = {**old_data, "pending": PendingWork().to_dict()}
+        if old_minor_version < 3:
+            # 1.3 keeps a history of events; older versions kept none.
+            old_data = {**old_data, "history": []}
         return old_data
 
 

@@ -144,12 +144,19 @@ async def async_analyze(
         nonces.append(frames.stash(frame.content, frame.content_type))
         return base_url + frame_path(nonces[-1])
 
+    # The URL the ML server is given, as it may be shown: without its secret.
+    shown_url = base_url + frame_path("…")
     try:
         detections = await client.detect(stash)
+    except ObicoFrameError as err:
+        err.frame_url = shown_url
+        raise
     finally:
         never_fetched = bool(nonces) and frames.discard(nonces[-1])
     if never_fetched:
         # Servers built before 2024 answer [] without saying that they could
         # not fetch the frame; an unfetched frame proves it.
-        raise ObicoFrameError("the ML server answered without fetching the frame")
+        raise ObicoFrameError(
+            "the ML server answered without fetching the frame", frame_url=shown_url
+        )
     return Analysis(frame, detections)
