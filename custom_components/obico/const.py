@@ -52,9 +52,6 @@ PAUSE_VERIFY_TIMEOUT: Final = 60
 # How long a pause, power or notify action may take before it counts as failed.
 ACTION_TIMEOUT: Final = 30
 
-EVENT_FAILURE_DETECTED: Final = "obico_failure_detected"
-EVENT_WARNING: Final = "obico_warning"
-
 # Printing and paused states of the common printer integrations, keyed by preset.
 PRINTER_PRESETS: Final[dict[str, tuple[list[str], list[str]]]] = {
     "bambu_lab": (["running"], ["pause"]),
