@@ -10,8 +10,10 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigSubentryDataWithId
-from homeassistant.core import HomeAssistant
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -79,6 +81,7 @@ CLEAN: list[list[Any]] = [["failure", 0.1, [10.0, 10.0, 5.0, 5.0]]]
 TOKEN = "s3cret-ml-token"
 INTERVAL = 10
 PRINTER_ID = "01JPRINTERX1C0000000000000"
+ALERT = "event.x1c_alert"
 
 
 @pytest.fixture(autouse=True)
@@ -351,3 +354,31 @@ async def reach_pause_level(
     ml_server.script(*([SPAGHETTI] * answers))
     await next_poll(hass, freezer)
     await next_poll(hass, freezer)
+
+
+def capture_alerts(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """What each event of the test printer's alert entity says, from now on.
+
+    An event is a new state; the state an entity gets back when it is set up
+    again (from unavailable, or at a start) is none.
+    """
+    alerts: list[dict[str, Any]] = []
+
+    @callback
+    def fired(event: Event[EventStateChangedData]) -> None:
+        old, new = event.data["old_state"], event.data["new_state"]
+        if (
+            old is not None
+            and new is not None
+            and STATE_UNAVAILABLE not in (old.state, new.state)
+            and new.state not in (old.state, STATE_UNKNOWN)
+        ):
+            alerts.append(
+                {
+                    key: new.attributes[key]
+                    for key in ("event_type", "risk", "action", "printer")
+                }
+            )
+
+    async_track_state_change_event(hass, ALERT, fired)
+    return alerts

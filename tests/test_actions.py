@@ -17,7 +17,6 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
     async_fire_time_changed,
     async_mock_service,
 )
@@ -28,8 +27,6 @@ from custom_components.obico.const import (
     CONF_NOTIFY_TARGET,
     CONF_PAUSE_ENTITY,
     DOMAIN,
-    EVENT_FAILURE_DETECTED,
-    EVENT_WARNING,
     PAUSE_VERIFY_TIMEOUT,
 )
 from custom_components.obico.prediction import (
@@ -42,19 +39,14 @@ from tests.conftest import (
     INTERVAL,
     PRINTER_ID,
     SPAGHETTI,
+    capture_alerts,
     next_poll,
     notifications,
     reach_pause_level,
     seed_print,
     tracebacks_of_ours,
 )
-from tests.fakes import (
-    PAUSE_SWITCH,
-    POWER_SWITCH,
-    PRINT_STATE,
-    FakePowerSwitch,
-    FakePrinter,
-)
+from tests.fakes import PAUSE_SWITCH, POWER_SWITCH, FakePowerSwitch, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
 FAILURE = "binary_sensor.x1c_failure"
@@ -103,7 +95,7 @@ async def test_warning_notifies_once_and_fires_an_event(
     printer: FakePrinter,
 ) -> None:
     """A warning tells the user once, and stays quiet until acknowledged."""
-    warnings = async_capture_events(hass, EVENT_WARNING)
+    warnings = capture_alerts(hass)
     ml_server.script(*([WARNING_ONLY] * 12))
     for _ in range(4):
         await next_poll(hass, freezer)
@@ -117,17 +109,15 @@ async def test_warning_notifies_once_and_fires_an_event(
     assert notification["title"] == "Possible failure on X1C"
     assert "The print goes on" in notification["message"]
     assert [call.data["title"] for call in phone] == ["Possible failure on X1C"]
-    assert len(warnings) == 1
-    assert warnings[0].data == {
-        "device_id": printing_entry.runtime_data.printers[PRINTER_ID].device_id(),
-        "printer": "X1C",
-        "camera_entity_id": "camera.workshop_cam",
-        "print_state_entity_id": PRINT_STATE,
-        "failure_entity_id": FAILURE,
-        "risk": pytest.approx(warnings[0].data["risk"]),
-        "action": "notify",
-    }
-    assert 33 < warnings[0].data["risk"] <= 67
+    assert warnings == [
+        {
+            "event_type": "warning",
+            "printer": "X1C",
+            "risk": printing_entry.runtime_data.printers[PRINTER_ID].risk(),
+            "action": "notify",
+        }
+    ]
+    assert 33 < warnings[0]["risk"] <= 67
 
     for _ in range(7):
         await next_poll(hass, freezer)
@@ -146,7 +136,7 @@ async def test_notify_only_reports_the_failure_without_pausing(
     printer: FakePrinter,
 ) -> None:
     """Action notify: the failure sensor and event, never a pause."""
-    failures = async_capture_events(hass, EVENT_FAILURE_DETECTED)
+    alerts = capture_alerts(hass)
     ml_server.script(*([SPAGHETTI] * 10))
     for _ in range(5):
         await next_poll(hass, freezer)
@@ -154,7 +144,9 @@ async def test_notify_only_reports_the_failure_without_pausing(
     assert hass.states.get(FAILURE).state == STATE_ON
     assert hass.states.get(DETECTION_STATE).state == "failure"
     assert printer.state.pause_presses == 0
-    assert [event.data["action"] for event in failures] == ["notify"]
+    assert [(alert["event_type"], alert["action"]) for alert in alerts] == [
+        ("failure", "notify")
+    ]
     [notification] = notifications(hass).values()
     assert notification["title"] == "Failure detected on X1C"
     assert "The print was not paused." in notification["message"]
@@ -168,7 +160,7 @@ async def test_pause_level_pauses_and_says_so(
     printer: FakePrinter,
 ) -> None:
     """The pause happens at Obico's frame, is confirmed, and is reported."""
-    failures = async_capture_events(hass, EVENT_FAILURE_DETECTED)
+    alerts = capture_alerts(hass)
     ml_server.script(*([SPAGHETTI] * 10))
     await next_poll(hass, freezer)
     assert printer.state.pause_presses == 0
@@ -177,10 +169,12 @@ async def test_pause_level_pauses_and_says_so(
     assert printer.state.pause_presses == 1
     assert printer.state.value == "pause"
     assert hass.states.get(FAILURE).state == STATE_ON
-    assert [event.data["action"] for event in failures] == ["pause"]
+    assert [(alert["event_type"], alert["action"]) for alert in alerts] == [
+        ("failure", "pause")
+    ]
     [notification] = notifications(hass).values()
     assert notification["title"] == "Print paused on X1C"
-    assert notification["message"].endswith("and paused it.")
+    assert "and paused it." in notification["message"]
     assert (
         ir.async_get(hass).async_get_issue(DOMAIN, f"pause_not_confirmed_{PRINTER_ID}")
         is None

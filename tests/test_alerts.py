@@ -11,6 +11,7 @@ from custom_components.obico.alerts import (
     ACK_GRACE,
     ALERT_COOLDOWN,
     Action,
+    AlertEvent,
     AlertState,
     Decision,
     Feedback,
@@ -18,6 +19,7 @@ from custom_components.obico.alerts import (
     Notice,
     Phase,
     acknowledge,
+    alert_event,
     classify_phase,
     evaluate,
     is_suppressed,
@@ -634,3 +636,43 @@ def test_level_is_safe_while_warming_up() -> None:
     """Before frame 30 nothing is judged, however high the score."""
     state = PredictionState(current_frame_num=29, ewm_mean=5.0)
     assert level_of(state, 2.0) is Level.SAFE
+
+
+# --- alert_event -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_no_event_without_a_warning_or_a_new_failure(action: Action) -> None:
+    """A quiet frame, or a failure already reported, fires nothing."""
+    assert alert_event(NOTHING, action) is None
+    repeated = Decision(notice=Notice.FAILURE_NOT_PAUSED)
+    assert alert_event(repeated, action) is None
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_a_warning_fires_a_warning_that_only_notified(action: Action) -> None:
+    """Whatever the printer's action, a warning is only ever told."""
+    warning = Decision(notice=Notice.WARNING)
+    assert alert_event(warning, action) == AlertEvent(Level.WARNING, Action.NOTIFY)
+
+
+@pytest.mark.parametrize("action", PAUSING_ACTIONS)
+def test_the_pause_fires_a_failure_with_the_printers_action(action: Action) -> None:
+    """Paused, or paused with the power to follow."""
+    assert alert_event(PAUSED_NOW, action) == AlertEvent(Level.FAILURE, action)
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize(
+    "decision",
+    [
+        Decision(notice=Notice.FAILURE_NOT_PAUSED, failure_started=True),
+        Decision(failure_started=True),
+    ],
+    ids=["told", "suppressed"],
+)
+def test_a_failure_not_paused_fires_a_failure_that_only_notified(
+    decision: Decision, action: Action
+) -> None:
+    """Not paused (notify only, or paused once already): told, whether or not sent."""
+    assert alert_event(decision, action) == AlertEvent(Level.FAILURE, Action.NOTIFY)

@@ -21,16 +21,13 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.obico.const import EVENT_FAILURE_DETECTED, EVENT_WARNING
 from custom_components.obico.frames import MAX_TOTAL_BYTES
 from tests.conftest import (
     INTERVAL,
     SPAGHETTI,
+    capture_alerts,
     next_poll,
     start_print,
     state_of,
@@ -241,8 +238,7 @@ async def test_ml_faults_are_the_ml_servers_and_clear_by_themselves(
     """ml_unavailable, logged once, backed off, never acted on, then over."""
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     start_fault, end_fault = ML_FAULTS[fault]
-    events = async_capture_events(hass, EVENT_FAILURE_DETECTED)
-    events += async_capture_events(hass, EVENT_WARNING)
+    alerts = capture_alerts(hass)
     # Spaghetti is queued: whatever goes wrong must not turn into a pause.
     ml_server.script(*([SPAGHETTI] * 200))
     await start_fault(ml_server, hass)
@@ -255,7 +251,7 @@ async def test_ml_faults_are_the_ml_servers_and_clear_by_themselves(
 
     assert state_of(hass, DETECTION_STATE) == "ml_unavailable"
     assert state_of(hass, FRAMES) == "0"
-    assert events == []
+    assert alerts == []
     assert_nothing_done(hass, printer)
     assert_entities_available(hass, loaded_entry)
     assert caplog.text.count("the Obico ML server failed") == 1

@@ -12,7 +12,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_NAME, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.obico.const import (
     CONF_ACTION,
@@ -29,11 +28,10 @@ from custom_components.obico.const import (
     CONF_SENSITIVITY,
     CONF_TOKEN,
     DOMAIN,
-    EVENT_FAILURE_DETECTED,
     SUBENTRY_PRINTER,
 )
 from custom_components.obico.prediction import PredictionState, should_pause, update
-from tests.conftest import TOKEN, next_poll
+from tests.conftest import TOKEN, capture_alerts, next_poll
 from tests.fakes import CAMERA, PAUSE_BUTTON, PRINT_STATE, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer, failing_print
 
@@ -113,7 +111,7 @@ async def test_failing_print_is_detected_paused_once_and_survives_a_restart(
     assert len(ml_server.fetched) == 1
     ml_server.requests.clear()
     ml_server.fetched.clear()
-    failures = async_capture_events(hass, EVENT_FAILURE_DETECTED)
+    alerts = capture_alerts(hass)
 
     printer.state.set("running")
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -130,9 +128,10 @@ async def test_failing_print_is_detected_paused_once_and_survives_a_restart(
     assert printer.state.pause_presses == 1
     assert printer.state.value == "pause"
     assert hass.states.get(DETECTION_STATE).state == "paused"
-    assert len(failures) == 1
-    assert failures[0].data["action"] == "pause"
-    assert failures[0].data["failure_entity_id"] == FAILURE
+    assert [(alert["event_type"], alert["action"]) for alert in alerts] == [
+        ("warning", "notify"),
+        ("failure", "pause"),
+    ]
 
     # Every frame crossed real sockets: token checked, frame fetched from our view.
     assert len(ml_server.requests) == pause_frame
@@ -158,7 +157,7 @@ async def test_failing_print_is_detected_paused_once_and_survives_a_restart(
         await next_poll(hass, freezer)
     assert int(hass.states.get(FRAMES).state) > analyzed
     assert printer.state.pause_presses == 1
-    assert len(failures) == 1
+    assert len(alerts) == 2
 
 
 async def test_clean_print_never_alerts(
@@ -171,7 +170,7 @@ async def test_clean_print_never_alerts(
     """A print with a steady, harmless detection stays safe to the end."""
     await add_server_and_printer(hass, ml_server, ha_url)
     ml_server.script(*([[["failure", 0.2, [10.0, 10.0, 5.0, 5.0]]]] * 80))
-    failures = async_capture_events(hass, EVENT_FAILURE_DETECTED)
+    alerts = capture_alerts(hass)
 
     printer.state.set("running")
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -182,5 +181,5 @@ async def test_clean_print_never_alerts(
     assert hass.states.get(DETECTION_STATE).state == "safe"
     assert hass.states.get(FAILURE).state == STATE_OFF
     assert printer.state.pause_presses == 0
-    assert failures == []
+    assert alerts == []
     assert persistent_notification._async_get_or_create_notifications(hass) == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import re
+from string import Formatter
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -12,8 +13,16 @@ import voluptuous as vol
 import yaml
 
 from custom_components.obico import config_flow
-from custom_components.obico.alerts import Action
+from custom_components.obico.alerts import Action, Notice
 from custom_components.obico.const import DetectionState
+from custom_components.obico.event import ALERT
+from custom_components.obico.notifications import (
+    ANSWER_ON_DEVICE,
+    ANSWER_WITH_BUTTONS,
+    ANSWERS,
+    MESSAGES,
+    translation_keys,
+)
 from custom_components.obico.presets import PRINTER_PRESETS
 
 INTEGRATION = Path(config_flow.__file__).parent
@@ -137,3 +146,40 @@ def test_errors_are_plain_text() -> None:
     ]
     assert errors
     assert [path for path, text in errors if re.search(r"[`*]", text)] == []
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+
+
+def test_every_notification_is_worded_in_translations() -> None:
+    """A title and a text for each notification, and each answer to them.
+
+    The placeholders are those the code fills in: the printer, the risk, and
+    the details the actions give (the entity and the error).
+    """
+    exceptions = STRINGS["exceptions"]
+    keys = [key for message in MESSAGES for key in translation_keys(message)]
+    keys += [ANSWER_ON_DEVICE, ANSWER_WITH_BUTTONS]
+    assert [key for key in keys if not exceptions.get(key, {}).get("message")] == []
+    for key in keys:
+        placeholders = _placeholders(exceptions[key]["message"])
+        assert placeholders <= {"printer", "risk", "entity_id", "error"}, key
+    # Each detection says how bad it looks.
+    for notice in Notice:
+        _, text = translation_keys(notice)
+        assert "{risk}" in exceptions[text]["message"], notice
+    # The buttons are named as the printer's buttons they stand for.
+    assert set(ANSWERS) <= set(STRINGS["entity"]["button"])
+
+
+def test_alert_event_types_are_translated_and_have_icons() -> None:
+    """Each event type has a label and an icon, as the logbook shows them."""
+    assert ALERT.event_types is not None
+    event_types = set(ALERT.event_types)
+    strings = STRINGS["entity"]["event"]["alert"]["state_attributes"]
+    assert set(strings["event_type"]["state"]) == event_types
+    assert set(strings["action"]["state"]) == {action.value for action in Action}
+    icons = json.loads((INTEGRATION / "icons.json").read_text())["entity"]
+    event_icons = icons["event"]["alert"]["state_attributes"]["event_type"]["state"]
+    assert set(event_icons) == event_types

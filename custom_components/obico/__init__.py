@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
@@ -10,6 +13,7 @@ from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from .answers import async_listen_for_answers
 from .api import ObicoMlClient
 from .const import (
     CONF_HA_URL,
@@ -26,12 +30,14 @@ from .frames import async_get_frame_store
 from .issues import async_delete_issues
 from .persistence import async_remove_printer_state
 from .services import async_setup_services
-from .settings import migrate_printer_data
+from .settings import migrate_printer_data, printer_settings
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.EVENT,
     Platform.IMAGE,
+    Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
 ]
@@ -40,9 +46,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the frame view and the services, once per start."""
+    """Register the frame view, the services and the notification answers, once."""
     async_get_frame_store(hass)
     async_setup_services(hass)
+    async_listen_for_answers(hass)
     return True
 
 
@@ -68,7 +75,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ObicoConfigEntry) -> boo
     )
     await asyncio.gather(*(printer.async_initialize() for printer in printers.values()))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    entry.async_on_unload(
+        entry.add_update_listener(
+            partial(_async_entry_updated, server_data=dict(entry.data))
+        )
+    )
     # Nothing is watched once unloaded; a reload (a new URL) may be the fix.
     entry.async_on_unload(
         lambda: async_delete_issues(hass, entry.entry_id, list(printers))
@@ -81,8 +92,17 @@ async def async_unload_entry(hass: HomeAssistant, entry: ObicoConfigEntry) -> bo
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
-async def _async_entry_updated(hass: HomeAssistant, entry: ObicoConfigEntry) -> None:
-    """Apply new settings or printers; forget printers that were removed."""
+async def _async_entry_updated(
+    hass: HomeAssistant, entry: ObicoConfigEntry, *, server_data: Mapping[str, Any]
+) -> None:
+    """Apply new settings or printers; forget printers that were removed.
+
+    ``server_data`` is the server's data the entry was set up with. A change
+    that the running printers made themselves (a new sensitivity) is already
+    applied: reloading for it would only restart detection.
+    """
+    if entry.data == server_data and _printers_run_as_configured(entry):
+        return
     removed = [
         printer
         for subentry_id, printer in entry.runtime_data.printers.items()
@@ -91,6 +111,19 @@ async def _async_entry_updated(hass: HomeAssistant, entry: ObicoConfigEntry) -> 
     await hass.config_entries.async_reload(entry.entry_id)
     for printer in removed:
         await printer.store.async_remove()
+
+
+def _printers_run_as_configured(entry: ObicoConfigEntry) -> bool:
+    printers = entry.runtime_data.printers
+    configured = {
+        subentry_id: subentry
+        for subentry_id, subentry in entry.subentries.items()
+        if subentry.subentry_type == SUBENTRY_PRINTER
+    }
+    return configured.keys() == printers.keys() and all(
+        printers[subentry_id].settings == printer_settings(subentry)
+        for subentry_id, subentry in configured.items()
+    )
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ObicoConfigEntry) -> None:

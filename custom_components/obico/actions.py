@@ -39,59 +39,12 @@ from .const import ACTION_TIMEOUT, DOMAIN, LOGGER, PAUSE_VERIFY_TIMEOUT
 from .data import ObicoConfigEntry, PrinterSettings
 from .history import EventKind, Recorder
 from .issues import async_pause_issue_resolved, async_report_pause_not_confirmed
+from .notifications import FollowUp, Message, async_compose
 from .parsing import finite_number
 
 # How each kind of pause entity is triggered.
 _PAUSE_SERVICES = {"button": "press", "script": "turn_on", "switch": "turn_on"}
 PAUSE_ATTEMPTS = 2
-
-# The follow-ups of a pause, beside the notices of alerts.py.
-PAUSE_CONFIRMED = "pause_confirmed"
-PAUSE_FAILED = "pause_failed"
-POWER_OFF_FAILED = "power_off_failed"
-
-_MESSAGES: Mapping[str, tuple[str, str]] = {
-    Notice.WARNING: (
-        "Possible failure on {printer}",
-        (
-            "Obico sees signs of a failing print on {printer} (failure risk {risk}). "
-            "The print goes on; have a look at the camera."
-        ),
-    ),
-    Notice.FAILURE_PAUSING: (
-        "Pausing {printer}",
-        (
-            "Obico detected a failing print on {printer} (failure risk {risk}) and "
-            "asked the printer to pause. You will be told when it has paused."
-        ),
-    ),
-    Notice.FAILURE_NOT_PAUSED: (
-        "Failure detected on {printer}",
-        (
-            "Obico detected a failing print on {printer} (failure risk {risk}). "
-            "The print was not paused."
-        ),
-    ),
-    PAUSE_CONFIRMED: (
-        "Print paused on {printer}",
-        (
-            "Obico detected a failing print on {printer} (failure risk {risk}) and "
-            "paused it."
-        ),
-    ),
-    PAUSE_FAILED: (
-        "Could not pause {printer}",
-        (
-            "Obico detected a failing print on {printer} (failure risk {risk}) and "
-            "asked {entity_id} to pause it, twice, but {printer} is still printing. "
-            "Check the printer now."
-        ),
-    ),
-    POWER_OFF_FAILED: (
-        "Could not turn off {printer}",
-        "Obico could not turn off {entity_id}: {error}. Check the printer now.",
-    ),
-}
 
 
 @dataclass(slots=True)
@@ -220,26 +173,37 @@ class PrinterActions:
 
     # Notifications
 
-    def notify(self, message: str, risk: float | None, **details: str) -> None:
-        """Tell the user, in the background; the same message replaces the last."""
+    def notify(self, message: Message, risk: float | None, **details: str) -> None:
+        """Tell the user, in the background; the next notification replaces this one.
+
+        ``risk`` is the failure risk a detection notice reports, None otherwise.
+        """
         self._run(self._async_notify(message, risk, details), "notify")
 
     async def _async_notify(
-        self, message: str, risk: float | None, details: Mapping[str, str]
+        self, message: Message, risk: float | None, details: Mapping[str, str]
     ) -> None:
-        title, text = _MESSAGES[message]
-        values = {
-            "printer": self.settings.name,
-            "risk": "unknown" if risk is None else f"{risk:.0f} %",
-            **details,
-        }
-        title, text = title.format(**values), text.format(**values)
+        notification = await async_compose(
+            self.hass,
+            printer=self.settings.name,
+            subentry_id=self.subentry_id,
+            message=message,
+            risk=risk,
+            details=details,
+        )
         persistent_notification.async_create(
-            self.hass, text, title, notification_id=f"{DOMAIN}_{self.subentry_id}"
+            self.hass,
+            notification.message,
+            notification.title,
+            notification_id=f"{DOMAIN}_{self.subentry_id}",
         )
         if target := self.settings.notify_target:
             service = target.removeprefix("notify.")
-            data = {"title": title, "message": text}
+            data = {
+                "title": notification.title,
+                "message": notification.notify_message,
+                "data": notification.notify_data,
+            }
             if (error := await self._async_call("notify", service, data)) is not None:
                 LOGGER.warning(
                     "%s: notify.%s failed: %s", self.settings.name, service, error
@@ -408,7 +372,7 @@ class PrinterActions:
         )
         async_pause_issue_resolved(self.hass, self.subentry_id)
         if pause.risk is not None:
-            self.notify(PAUSE_CONFIRMED, pause.risk)
+            self.notify(FollowUp.PAUSE_CONFIRMED, pause.risk)
         self._run(self._save(), "save")
 
     @callback
@@ -425,7 +389,7 @@ class PrinterActions:
         async_report_pause_not_confirmed(
             self.hass, self.subentry_id, self.settings.name, pause.entity_id
         )
-        self.notify(PAUSE_FAILED, pause.risk, entity_id=pause.entity_id)
+        self.notify(FollowUp.PAUSE_FAILED, pause.risk, entity_id=pause.entity_id)
 
     # Power off
 
@@ -462,7 +426,12 @@ class PrinterActions:
                 power_off.switch,
                 error,
             )
-            self.notify(POWER_OFF_FAILED, None, entity_id=power_off.switch, error=error)
+            self.notify(
+                FollowUp.POWER_OFF_FAILED,
+                None,
+                entity_id=power_off.switch,
+                error=error,
+            )
 
     # Calls into other integrations
 

@@ -228,6 +228,26 @@ def _evaluate_warning(state: AlertState, now: float) -> Decision:
     return Decision(notice=Notice.WARNING)
 
 
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """What automations hear of a decision, as the ``alert`` event entity fires it."""
+
+    level: Level
+    """The event type: WARNING when a warning went out, FAILURE when the print
+    first reached the pause level."""
+    action: Action
+    """What was done about it: NOTIFY, unless the print was paused."""
+
+
+def alert_event(decision: Decision, action: Action) -> AlertEvent | None:
+    """The event a decision fires, if any; ``action`` is the printer's setting."""
+    if decision.failure_started:
+        return AlertEvent(Level.FAILURE, action if decision.pause else Action.NOTIFY)
+    if decision.notice is Notice.WARNING:
+        return AlertEvent(Level.WARNING, Action.NOTIFY)
+    return None
+
+
 def acknowledge(state: AlertState, feedback: Feedback, now: float) -> None:
     """Record the user's verdict; either verdict re-arms alerts."""
     state.alert_acknowledged_at = now

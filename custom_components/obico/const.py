@@ -52,10 +52,6 @@ PAUSE_VERIFY_TIMEOUT: Final = 60
 # How long a pause, power or notify action may take before it counts as failed.
 ACTION_TIMEOUT: Final = 30
 
-EVENT_FAILURE_DETECTED: Final = "obico_failure_detected"
-EVENT_WARNING: Final = "obico_warning"
-
-
 # The key of the image entity that shows the last analyzed frame.
 KEY_LAST_FRAME: Final = "last_frame"
 

@@ -9,18 +9,21 @@ never counts, because Obico's math is tuned for one frame every 10 s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .actions import PrinterActions
 from .alerts import (
     Action,
+    AlertEvent,
     AlertState,
     Decision,
     Feedback,
@@ -28,15 +31,22 @@ from .alerts import (
     Notice,
     Phase,
     acknowledge,
+    alert_event,
     evaluate,
     level_of,
     mute,
 )
 from .api import Detection, ObicoMlClient
-from .const import DOMAIN, KEY_LAST_FRAME, LOGGER, DetectionState, unique_id
+from .const import (
+    CONF_SENSITIVITY,
+    DOMAIN,
+    KEY_LAST_FRAME,
+    LOGGER,
+    DetectionState,
+    unique_id,
+)
 from .data import AnalyzedFrame, ObicoConfigEntry, PrinterSnapshot
 from .detection_loop import DetectionLoop
-from .events import async_fire_alert_events, printer_device_id
 from .frames import FrameStore
 from .history import EventKind, Fact, History
 from .issues import async_pause_issue_resolved
@@ -45,6 +55,9 @@ from .prediction import INIT_SAFE_FRAME_NUM, PredictionState, normalized_p, upda
 from .print_tracking import PrintTracker
 from .round_trip import Analysis, async_analyze, async_capture, frame_base_url
 from .settings import printer_settings
+
+type AlertListener = Callable[[AlertEvent, float], None]
+"""Hears each alert event with the failure risk, in percent, that raised it."""
 
 
 class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
@@ -84,6 +97,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.last_frame: AnalyzedFrame | None = None
         self.history = History()
         self._print_generation = 0
+        self._alert_listeners: list[AlertListener] = []
         self.tracker = PrintTracker(
             hass,
             self.settings,
@@ -183,14 +197,15 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             )
         elif decision.notice is not None:
             self.actions.notify(decision.notice, risk)
-        async_fire_alert_events(
-            self.hass,
-            self.config_entry,
-            self.subentry_id,
-            self.settings,
-            decision=decision,
-            risk=risk,
-        )
+        if (event := alert_event(decision, self.settings.action)) is not None:
+            for listener in list(self._alert_listeners):
+                listener(event, risk)
+
+    @callback
+    def async_add_alert_listener(self, listener: AlertListener) -> CALLBACK_TYPE:
+        """Call ``listener`` on each alert event; returns what stops it."""
+        self._alert_listeners.append(listener)
+        return lambda: self._alert_listeners.remove(listener)
 
     def level(self) -> Level:
         """Obico's verdict on the current print."""
@@ -246,6 +261,26 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.enabled = enabled
         await self._async_command_done()
 
+    async def async_set_sensitivity(self, sensitivity: float) -> None:
+        """Judge the print with another sensitivity, from the next frame on.
+
+        The printer's subentry stays the one place the sensitivity is kept, so
+        that it outlives a restart and the reconfigure form shows it; the entry's
+        update listener sees that the running printer already has it and does
+        not reload (which would restart detection).
+        """
+        sensitivity = round(sensitivity, 2)
+        # Only the coordinator reads the sensitivity: the tracker, the loop and
+        # the actions keep the settings they were given.
+        self.settings = replace(self.settings, sensitivity=sensitivity)
+        subentry = self.config_entry.subentries[self.subentry_id]
+        self.hass.config_entries.async_update_subentry(
+            self.config_entry,
+            subentry,
+            data={**subentry.data, CONF_SENSITIVITY: sensitivity},
+        )
+        self._publish()
+
     async def _async_command_done(self) -> None:
         await self.store.async_save_now()
         self._changed()
@@ -282,6 +317,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
             enabled=self.enabled,
             failure=self.alerts.failure,
             risk=self.risk(),
+            sensitivity=self.settings.sensitivity,
             current_p=self.prediction.current_p,
             ewm_mean=self.prediction.ewm_mean,
             frames_analyzed=self.prediction.current_frame_num,
@@ -292,7 +328,17 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
 
     def device_id(self) -> str | None:
         """The device registry id of this printer."""
-        return printer_device_id(self.hass, self.config_entry, self.subentry_id)
+        # Looked up among the entry's own devices: identifiers are unique per
+        # config entry only, and Home Assistant 2026.10 deprecates the global
+        # async_get_device for that reason.
+        identifier = (DOMAIN, self.subentry_id)
+        devices = dr.async_entries_for_config_entry(
+            dr.async_get(self.hass), self.config_entry.entry_id
+        )
+        return next(
+            (device.id for device in devices if identifier in device.identifiers),
+            None,
+        )
 
     def last_frame_entity_id(self) -> str | None:
         """The entity id of this printer's last analyzed frame, as the user named it."""

@@ -62,6 +62,7 @@ class PrinterSnapshot:
     enabled: bool
     failure: bool
     risk: float
+    sensitivity: float
     current_p: float
     ewm_mean: float
     frames_analyzed: int

@@ -71,6 +71,7 @@ class PrinterEntities:
     frames_analyzed: str
     detection_state: str
     failure: str
+    alert: str
 
 
 async def printer_entities(ws: WebSocket, entry_id: str) -> dict[str, PrinterEntities]:
@@ -104,6 +105,7 @@ async def _printer_entities(ws: WebSocket, entry_id: str) -> dict[str, PrinterEn
             frames_analyzed=entity("frames_analyzed")["entity_id"],
             detection_state=entity("detection_state")["entity_id"],
             failure=entity("failure")["entity_id"],
+            alert=entity("alert")["entity_id"],
         )
     return printers
 

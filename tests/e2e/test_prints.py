@@ -20,11 +20,7 @@ from typing import IO, Any
 import aiohttp
 import pytest
 
-from custom_components.obico.const import (
-    EVENT_FAILURE_DETECTED,
-    EVENT_WARNING,
-    MIN_INTERVAL,
-)
+from custom_components.obico.const import MIN_INTERVAL
 from scripts.demo_printer import frames_to_levels
 from scripts.lib.demo_package import DemoPrinter
 from scripts.lib.demo_stack import DemoStack
@@ -98,31 +94,44 @@ class Run:
     """What both prints showed, what was fired, and what the demo printers say."""
 
     levels: Levels
-    devices: dict[str, str] = field(default_factory=dict)
+    alert_entities: dict[str, str] = field(default_factory=dict)
     watched: dict[str, Watched] = field(default_factory=dict)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    state_changes: list[dict[str, Any]] = field(default_factory=list)
     printers: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
-    def events(self, events: list[dict[str, Any]], printer: str) -> list[Any]:
-        """The data of the events of ``printer``'s device."""
-        device_id = self.devices[printer]
+    def alerts(self, event_type: str, printer: str | None = None) -> list[Any]:
+        """The attributes of each event of that type fired by an alert entity.
+
+        An event is a new state of the entity (a new time); those of
+        ``printer``'s alert entity only, if given, else of every printer's.
+        """
+        entities = (
+            {self.alert_entities[printer]}
+            if printer is not None
+            else set(self.alert_entities.values())
+        )
         return [
-            event["data"] for event in events if event["data"]["device_id"] == device_id
+            new["attributes"]
+            for change in self.state_changes
+            if change["data"]["entity_id"] in entities
+            and (new := change["data"]["new_state"]) is not None
+            and (old := change["data"]["old_state"]) is not None
+            and new["state"] != old["state"]
+            and new["attributes"].get("event_type") == event_type
         ]
 
 
 def both_done(run: Run) -> bool:
     """The failing print paused and told, or went past its pause; the clean one as far.
 
-    The events are fired before the pause they lead to, but come over another
-    socket: they are given a few seconds.
+    The events are fired right after the pause is asked for, but come over
+    another socket: they are given a few seconds.
     """
     failing, clean = run.watched[FAILING], run.watched[CLEAN]
     pause = run.levels.pause
     paused_at = run.timings.get(f"{FAILING}: paused")
-    told = bool(run.warnings and run.failures)
+    told = bool(run.alerts("warning", FAILING) and run.alerts("failure", FAILING))
     failing_done = (
         paused_at is not None and (told or time.monotonic() > paused_at + EVENT_GRACE)
     ) or failing.frames > pause + PAST_THE_PAUSE
@@ -158,9 +167,10 @@ async def run_both_prints(stack: DemoStack, run: Run) -> None:
     async with stack.hass.websocket() as ws:
         async with asyncio.timeout(SETUP_TIMEOUT):
             entities = await printer_entities(ws, entry_id)
-        run.devices = {name: found.device_id for name, found in entities.items()}
-        run.warnings = await ws.subscribe_events(EVENT_WARNING)
-        run.failures = await ws.subscribe_events(EVENT_FAILURE_DETECTED)
+        run.alert_entities = {name: found.alert for name, found in entities.items()}
+        # What automations hear of the alerts: the state changes of the printers'
+        # alert event entities.
+        run.state_changes = await ws.subscribe_events("state_changed")
         failing, clean = stack.printers
         await stack.run_script(failing.script("start_a_failing_print"))
         await stack.run_script(clean.script("start_a_good_print"))
@@ -188,7 +198,8 @@ def report(run: Run, log: str, started: float) -> str:
     return (
         f"\nexpected: {run.levels}"
         f"\nwatched: {run.watched}\ndemo printers: {run.printers}"
-        f"\n{EVENT_WARNING}: {run.warnings}\n{EVENT_FAILURE_DETECTED}: {run.failures}"
+        f"\nwarning events: {run.alerts('warning')}"
+        f"\nfailure events: {run.alerts('failure')}"
         f"\ntimings: {timings}\nERROR lines of the log:\n{errors}"
     )
 
@@ -228,13 +239,16 @@ async def test_a_failing_print_pauses_at_the_predicted_frame_a_clean_one_never_a
     # The demo printer really paused, on the frame Home Assistant last analyzed.
     assert run.printers[FAILING]["state"] == "paused", why
     assert run.printers[FAILING]["frame"] == levels.pause, why
-    # One of each, both of the failing printer's device: none of the clean one's.
-    warnings = run.events(run.warnings, FAILING)
-    failures = run.events(run.failures, FAILING)
-    assert len(run.warnings) == len(warnings) == 1, why
-    assert len(run.failures) == len(failures) == 1, why
+    # One of each, both of the failing printer's alert entity: none of the clean one's.
+    warnings = run.alerts("warning", FAILING)
+    failures = run.alerts("failure", FAILING)
+    assert len(run.alerts("warning")) == len(warnings) == 1, why
+    assert len(run.alerts("failure")) == len(failures) == 1, why
     assert (warnings[0]["printer"], warnings[0]["action"]) == (FAILING, "notify"), why
     assert (failures[0]["printer"], failures[0]["action"]) == (FAILING, "pause"), why
+    # In Obico's alert zone (above a third) and pause zone (two thirds).
+    assert warnings[0]["risk"] > 33, why
+    assert failures[0]["risk"] > 66, why
 
     assert clean.frames >= levels.pause, why
     assert not ALERTING & set(clean.detection_states), why
