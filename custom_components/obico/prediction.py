@@ -27,6 +27,10 @@ THRESHOLD_HIGH = 0.78
 INIT_SAFE_FRAME_NUM = 30
 ROLLING_MEAN_SHORT_MULTIPLE = 3.8
 ESCALATING_FACTOR = 1.75
+WARNING_RISK = 1 / 3
+"""The failure risk at the warning threshold: where Obico's gauge turns amber."""
+FAILURE_RISK = 2 / 3
+"""The failure risk at the pause threshold: where Obico's gauge turns red."""
 
 _COUNTER_KEYS = ("current_frame_num", "lifetime_frame_num")
 _MEAN_KEYS = ("current_p", "ewm_mean", "rolling_mean_short", "rolling_mean_long")
@@ -191,8 +195,9 @@ def _scale(
 def normalized_p(state: PredictionState, sensitivity: float) -> float:
     """Return the failure risk in [0, 1].
 
-    The warning threshold maps to 1/3 and the failure threshold to 2/3, so the
-    gauge reads the same way as ``should_alert`` and ``should_pause``.
+    The warning threshold maps to WARNING_RISK and the failure threshold to
+    FAILURE_RISK, so the gauge reads the same way as ``should_alert`` and
+    ``should_pause``.
     """
     warning = min(
         max(
@@ -205,7 +210,7 @@ def normalized_p(state: PredictionState, sensitivity: float) -> float:
     failure = warning * ESCALATING_FACTOR
     score = (state.ewm_mean - state.rolling_mean_long) * sensitivity
     if score > failure:
-        return _scale(score, failure, failure * 1.5, 2 / 3, 1.0)
+        return _scale(score, failure, failure * 1.5, FAILURE_RISK, 1.0)
     if score > warning:
-        return _scale(score, warning, failure, 1 / 3, 2 / 3)
-    return _scale(score, 0.0, warning, 0.0, 1 / 3)
+        return _scale(score, warning, failure, WARNING_RISK, FAILURE_RISK)
+    return _scale(score, 0.0, warning, 0.0, WARNING_RISK)
