@@ -1,13 +1,15 @@
-"""The automations the README shows, run as written against a watched printer.
+"""The automations the README shows, read from it and run against a watched printer.
 
-Each YAML block is meant to be pasted into the README unchanged (for a
-Bambu Lab X1C named X1C): a block that stops working fails here first.
+Each is a YAML block under the README's "Automations" heading, for a Bambu Lab
+printer named X1C, as the test printer is: a block that stops working, or
+that is changed so, fails here first.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -17,7 +19,6 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_mock_service,
 )
-import yaml
 
 from custom_components.obico.const import CONF_ACTION
 from tests.conftest import (
@@ -29,115 +30,38 @@ from tests.conftest import (
 )
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
+from tests.readme import yaml_blocks
 
-PHONE_NOTIFICATION = """
-alias: Print alert, on my phone
-triggers:
-  - trigger: state
-    entity_id: event.x1c_alert
-    not_from: unavailable
-    not_to: unavailable
-    id: alert
-  - trigger: event
-    event_type: mobile_app_notification_action
-    event_data:
-      action: X1C_NOT_A_FAILURE
-    id: not_a_failure
-  - trigger: event
-    event_type: mobile_app_notification_action
-    event_data:
-      action: X1C_MUTE
-    id: mute
-actions:
-  - choose:
-      - conditions:
-          - condition: trigger
-            id: alert
-        sequence:
-          - action: notify.mobile_app_my_phone
-            data:
-              title: >
-                {{ trigger.to_state.attributes.printer }}:
-                {{ trigger.to_state.attributes.event_type }}
-              message: >
-                Failure risk {{ trigger.to_state.attributes.risk | round(0) }} %,
-                action taken: {{ trigger.to_state.attributes.action }}.
-              data:
-                image: /api/image_proxy/image.x1c_last_analyzed_frame
-                tag: x1c-print-alert
-                actions:
-                  - action: X1C_NOT_A_FAILURE
-                    title: Not a failure
-                  - action: X1C_MUTE
-                    title: Mute this print
-      - conditions:
-          - condition: trigger
-            id: not_a_failure
-        sequence:
-          - action: button.press
-            target:
-              entity_id: button.x1c_not_a_failure
-      - conditions:
-          - condition: trigger
-            id: mute
-        sequence:
-          - action: button.press
-            target:
-              entity_id: button.x1c_mute_this_print
-"""
-
-LIGHTS_OFF_AFTER_A_PAUSE = """
-alias: Print paused, lights off
-triggers:
-  - trigger: state
-    entity_id: event.x1c_alert
-    not_from: unavailable
-    not_to: unavailable
-conditions:
-  - condition: state
-    entity_id: event.x1c_alert
-    attribute: event_type
-    state: failure
-  - condition: template
-    value_template: "{{ trigger.to_state.attributes.action != 'notify' }}"
-actions:
-  - wait_template: "{{ is_state('sensor.x1c_detection_state', 'paused') }}"
-    timeout: "00:02:00"
-    continue_on_timeout: false
-  - action: light.turn_off
-    target:
-      entity_id: light.workshop
-"""
-
-NO_DETECTION_DURING_THE_FIRST_LAYER = """
-alias: First layer, detection off
-triggers:
-  - trigger: state
-    entity_id: sensor.x1c_print_status
-    to: running
-    not_from: pause
-    id: print_started
-  - trigger: numeric_state
-    entity_id: sensor.x1c_current_layer
-    above: 1
-    id: first_layer_done
-actions:
-  - action: >
-      {{ 'switch.turn_off' if trigger.id == 'print_started' else 'switch.turn_on' }}
-    target:
-      entity_id: switch.x1c_detection
-"""
+# The README's automations, by their aliases.
+PHONE_NOTIFICATION = "Print alert, on my phone"
+LIGHTS_OFF_AFTER_A_PAUSE = "Print paused, lights off"
+NO_DETECTION_DURING_THE_FIRST_LAYER = "First layer, detection off"
 
 WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
 LAYER = "sensor.x1c_current_layer"
 
 
-async def add_automation(hass: HomeAssistant, block: str) -> None:
-    """Add one automation, as pasted into automations.yaml."""
-    assert await async_setup_component(
-        hass, "automation", {"automation": [yaml.safe_load(block)]}
-    )
+def readme_automations() -> dict[str, dict[str, Any]]:
+    """The README's automations, by alias."""
+    return {
+        automation["alias"]: automation for automation in yaml_blocks("Automations")
+    }
+
+
+async def add_automation(hass: HomeAssistant, alias: str) -> None:
+    """Add the README's automation ``alias``, as pasted into automations.yaml."""
+    automation = readme_automations()[alias]
+    assert await async_setup_component(hass, "automation", {"automation": [automation]})
     await hass.async_block_till_done()
+
+
+def test_the_readme_shows_three_automations_each_tested_here() -> None:
+    """An automation added to the README without a test here fails."""
+    assert list(readme_automations()) == [
+        PHONE_NOTIFICATION,
+        LIGHTS_OFF_AFTER_A_PAUSE,
+        NO_DETECTION_DURING_THE_FIRST_LAYER,
+    ]
 
 
 @pytest.mark.parametrize("printer_overrides", [{CONF_ACTION: "notify"}])
@@ -146,8 +70,10 @@ async def test_the_phone_notification_with_the_frame_and_buttons(
     freezer: FrozenDateTimeFactory,
     ml_server: FakeObicoMlServer,
     printing_entry: MockConfigEntry,
+    ha_url: str,
+    hass_access_token: str,
 ) -> None:
-    """A warning reaches the phone; its buttons press the printer's buttons."""
+    """A warning reaches the phone with a frame it can fetch; its buttons work."""
     phone: list[ServiceCall] = async_mock_service(hass, "notify", "mobile_app_my_phone")
     await add_automation(hass, PHONE_NOTIFICATION)
     ml_server.script(*([WARNING_ONLY] * 10))
@@ -167,6 +93,15 @@ async def test_the_phone_notification_with_the_frame_and_buttons(
             ],
         },
     }
+    # As the companion app fetches it, with its own token.
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            ha_url + call.data["data"]["image"],
+            headers={"Authorization": f"Bearer {hass_access_token}"},
+        ) as response,
+    ):
+        assert (response.status, response.content_type) == (200, "image/jpeg")
 
     hass.bus.async_fire(
         "mobile_app_notification_action", {"action": "X1C_NOT_A_FAILURE"}
