@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.logbook.const import ALWAYS_CONTINUOUS_DOMAINS
 from homeassistant.components.logbook.helpers import is_sensor_continuous
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import MAJOR_VERSION, MINOR_VERSION, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -231,3 +232,15 @@ async def test_values_that_change_every_frame_stay_out_of_the_logbook(
     assert last_analysis.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     # The detection state changes only when the detector's state does: logged.
     assert not is_sensor_continuous(hass, entity_registry, "sensor.x1c_detection_state")
+
+
+def test_the_last_frame_stays_out_of_the_logbook_from_2026_5() -> None:
+    """Its state, the time of the frame, changes every frame.
+
+    Home Assistant 2026.5 counts image entities as continuous (core PR
+    169240), so its logbook leaves them out; the README tells users of older
+    releases.
+    """
+    assert ("image" in ALWAYS_CONTINUOUS_DOMAINS) == (
+        (MAJOR_VERSION, MINOR_VERSION) >= (2026, 5)
+    )
