@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import importlib
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -14,6 +15,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.obico import PLATFORMS
 from custom_components.obico.persistence import storage_key
 from tests.conftest import PRINTER_ID, next_poll, printer_device
 from tests.fakes import FakePrinter
@@ -231,3 +233,13 @@ async def test_values_that_change_every_frame_stay_out_of_the_logbook(
     assert last_analysis.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     # The detection state changes only when the detector's state does: logged.
     assert not is_sensor_continuous(hass, entity_registry, "sensor.x1c_detection_state")
+
+
+def test_every_platform_sets_parallel_updates() -> None:
+    """Each platform says how many updates may run at once, as Home Assistant asks.
+
+    Without it Home Assistant guesses (one at a time for entities that poll).
+    """
+    for platform in PLATFORMS:
+        module = importlib.import_module(f"custom_components.obico.{platform}")
+        assert type(getattr(module, "PARALLEL_UPDATES", None)) is int, platform
