@@ -25,6 +25,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
@@ -1104,6 +1105,11 @@ async def test_printer_flow_creates_the_printer(
     assert set(printers) == set(entry.subentries)
     assert printers[subentry_id].settings.frame_entity == BENCH_CAM
     assert printers[subentry_id].settings.interval == 15
+    # Its device and entities came with it, without a restart.
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, subentry_id)})
+    assert device is not None
+    assert device.config_entries_subentries == {entry.entry_id: {subentry_id}}
+    assert hass.states.get("sensor.bench_printer_detection_state") is not None
 
 
 async def test_printer_flow_integer_sensitivity_is_stored_as_float(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import importlib
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -15,6 +16,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.obico import PLATFORMS
 from custom_components.obico.persistence import storage_key
 from tests.conftest import PRINTER_ID, next_poll, printer_device
 from tests.fakes import FakePrinter
@@ -244,3 +246,13 @@ def test_the_last_frame_stays_out_of_the_logbook_from_2026_5() -> None:
     assert ("image" in ALWAYS_CONTINUOUS_DOMAINS) == (
         (MAJOR_VERSION, MINOR_VERSION) >= (2026, 5)
     )
+
+
+def test_every_platform_sets_parallel_updates() -> None:
+    """Each platform says how many updates may run at once, as Home Assistant asks.
+
+    Without it Home Assistant guesses (one at a time for entities that poll).
+    """
+    for platform in PLATFORMS:
+        module = importlib.import_module(f"custom_components.obico.{platform}")
+        assert type(getattr(module, "PARALLEL_UPDATES", None)) is int, platform

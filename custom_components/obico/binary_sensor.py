@@ -13,6 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .data import ObicoConfigEntry
 from .entity import ObicoPrinterEntity, add_printer_entities
 
+# Read-only: the coordinator pushes each state; nothing is polled.
 PARALLEL_UPDATES = 0
 
 FAILURE = BinarySensorEntityDescription(

@@ -14,6 +14,7 @@ from .coordinator import PrinterCoordinator
 from .data import ObicoConfigEntry
 from .entity import ObicoPrinterEntity, add_printer_entities
 
+# Actions only change the coordinator's own state, in process: nothing to throttle.
 PARALLEL_UPDATES = 0
 
 

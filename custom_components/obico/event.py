@@ -15,6 +15,7 @@ from .alerts import AlertEvent, Level
 from .data import ObicoConfigEntry
 from .entity import ObicoPrinterEntity, add_printer_entities
 
+# Read-only: the coordinator pushes each state; nothing is polled.
 PARALLEL_UPDATES = 0
 
 ATTR_RISK = "risk"

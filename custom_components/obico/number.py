@@ -15,6 +15,7 @@ from .const import MAX_SENSITIVITY, MIN_SENSITIVITY
 from .data import ObicoConfigEntry
 from .entity import ObicoPrinterEntity, add_printer_entities
 
+# Actions only change the coordinator's own state, in process: nothing to throttle.
 PARALLEL_UPDATES = 0
 
 SENSITIVITY = NumberEntityDescription(

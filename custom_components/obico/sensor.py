@@ -21,6 +21,7 @@ from .const import DetectionState
 from .data import ObicoConfigEntry, PrinterSnapshot
 from .entity import ObicoPrinterEntity, add_printer_entities
 
+# Read-only: the coordinator pushes each state; nothing is polled.
 PARALLEL_UPDATES = 0
 
 

@@ -12,6 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .data import ObicoConfigEntry
 from .entity import ObicoPrinterEntity, add_printer_entities
 
+# Actions only change the coordinator's own state, in process: nothing to throttle.
 PARALLEL_UPDATES = 0
 
 DETECTION = SwitchEntityDescription(
