@@ -3,8 +3,9 @@
 scripts/develop's stack, printers and dashboard added as it adds them (the
 dashboard twice, as at a second start), a good print started: the printer's
 device page shows its last analyzed frame, and the "Obico demo" dashboard,
-opened from the sidebar, renders each card with what it shows. Each step is a
-screenshot (tests/browser/frontend.py says where).
+opened from the sidebar, renders each card with what it shows, and its Run
+button starts a failing print. Each step is a screenshot
+(tests/browser/frontend.py says where).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tests.browser.last_frame import (
 from tests.real_hass import STARTUP_TIMEOUT
 
 SETUP_TIMEOUT = 120
+SCRIPT_TIMEOUT = 30
 # The controls' rows, as the entities card names them.
 CONTROLS = [
     STRINGS["entity"][platform][key]["name"]
@@ -81,6 +83,24 @@ async def test_the_demo_dashboard_shows_the_frame_risk_history_and_controls(
         row = controls.get_by_text(re.compile(re.escape(name)))
         await expect(row.first).to_be_visible()
     await shots.take(page, "dashboard", settled=True)
+    await controls.scroll_into_view_if_needed()
+    await shots.take(page, "dashboard-controls", settled=True)
     frontend.note(f"dashboard at {page.url}")
 
+    # Its first Run starts a failing print on the demo printer.
+    await controls.get_by_role("button", name="Run").first.click()
+    async with asyncio.timeout(SCRIPT_TIMEOUT):
+        await print_started(stack, "failing")
+
     assert frontend.page_errors == []
+
+
+async def print_started(stack: DemoStack, outcome: str) -> None:
+    """Wait until the demo printer itself prints with ``outcome``."""
+    status = f"{stack.printers[0].base_url}/status"
+    while True:
+        async with stack.hass.session.get(status) as answer:
+            answer.raise_for_status()
+            if (await answer.json())["outcome"] == outcome:
+                return
+        await asyncio.sleep(0.5)
