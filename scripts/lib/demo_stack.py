@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import aiohttp
 
+from scripts.lib.demo_dashboard import save_dashboard
 from scripts.lib.demo_package import (
     DemoPrinter,
     camera_flow,
@@ -75,6 +76,14 @@ class DemoStack:
                 {**details, "interval": interval},
             )
         return entry_id
+
+    async def add_dashboard(self, entry_id: str) -> str:
+        """Create or update the demo's dashboard of the printers; its URL path.
+
+        Callers bound the wait for the printers' entities.
+        """
+        async with self.hass.websocket() as ws:
+            return await save_dashboard(ws, entry_id, self.printers)
 
     async def _flow(
         self, path: str, start: dict[str, Any], *steps: dict[str, Any]

@@ -3,8 +3,9 @@
 Run by scripts/develop with the Python of the chosen Home Assistant. It starts
 the Obico ML API simulator, the demo printer and Home Assistant, onboards Home
 Assistant, adds the demo printer's camera, the ML server and the printer
-through their config flows, starts a good print and prints where to log in.
-Ctrl-C stops all three.
+through their config flows and the demo's dashboard
+(scripts/lib/demo_dashboard.py), starts a good print and prints where to log
+in. Ctrl-C stops all three.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from scripts.lib.hass_api import Owner
 OWNER = Owner(name="Developer", username="dev", password="dev-password")
 PRINTER = "Demo printer"
 FIRST_FRAME_TIMEOUT = 120
+# The printer's entities are registered as its entry reloads after its flow.
+DASHBOARD_TIMEOUT = 60
 
 
 def _parse_args() -> argparse.Namespace:
@@ -71,14 +74,18 @@ async def run(args: argparse.Namespace) -> None:
     ) as stack:
         print(f"    ML API simulator: {stack.ml_url}")
         print(f"    Demo printer:     {stack.printers[0].base_url}")
-        await stack.add_entries()
+        entry_id = await stack.add_entries()
+        async with asyncio.timeout(DASHBOARD_TIMEOUT):
+            dashboard = await stack.add_dashboard(entry_id)
         await show_first_frame(stack, started)
+        local = f"http://localhost:{args.port}"
         print(
-            f"==> Home Assistant is up: http://localhost:{args.port}\n"
+            f"==> Home Assistant is up: {local}\n"
             f"    Log in as {OWNER.username} / {OWNER.password}.\n"
-            f'    Try it: run the script "{PRINTER} - start a failing print" and watch\n'
-            f"    the {PRINTER}'s device page: the risk rises, a warning comes at\n"
-            "    about frame 48 and the print pauses at about frame 53.\n"
+            f"    The demo's dashboard: {local}/{dashboard}\n"
+            f'    Try it: there, run "{PRINTER} - start a failing print" and watch:\n'
+            "    the risk rises, a warning comes at about frame 48 and the print\n"
+            "    pauses at about frame 53, its last frame boxed in red.\n"
             f"    Home Assistant's log: {stack.config / 'home-assistant.log'}\n"
             "    Ctrl-C stops everything."
         )

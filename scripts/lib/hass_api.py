@@ -169,6 +169,16 @@ class HassApi:
                 raise RuntimeError(f"{method} {path}: {answer.status} {body}")
             return await answer.json() if body else None
 
+    async def content(self, path: str) -> bytes:
+        """GET a path as the owner; the body, as it came (a picture, say)."""
+        async with self.session.get(
+            f"{self.url}{path}", headers={"Authorization": f"Bearer {self.token}"}
+        ) as answer:
+            body = await answer.read()
+            if answer.status >= 400:
+                raise RuntimeError(f"GET {path}: {answer.status} {body[:200]!r}")
+            return body
+
     async def flow(
         self, path: str, start: dict[str, Any], *steps: dict[str, Any]
     ) -> dict[str, Any]:

@@ -63,10 +63,13 @@ class Screenshots:
         self.folder = folder
         self.taken: list[Path] = []
 
-    async def take(self, page: Page, step: str) -> Path:
-        """Save what the page shows now as ``NN-step.png``."""
+    async def take(self, page: Page, step: str, *, settled: bool = False) -> Path:
+        """Save what the page shows now as ``NN-step.png``.
+
+        ``settled`` ends the animations under way first (a dialog fading in).
+        """
         path = self.folder / f"{len(self.taken) + 1:02d}-{step}.png"
-        await page.screenshot(path=path)
+        await page.screenshot(path=path, animations="disabled" if settled else "allow")
         self.taken.append(path)
         return path
 
@@ -150,3 +153,16 @@ async def expect_panel_loaded(page: Page) -> str:
         await expect(page.locator(broken).filter(visible=True)).to_have_count(0)
     name: str = await panel.evaluate("element => element.localName")
     return name
+
+
+async def expect_picture_loaded(image: Locator) -> int:
+    """Wait until the ``<img>`` has loaded its picture; the picture's width."""
+    from playwright.async_api import expect
+
+    await expect(image).to_be_visible()
+    handle = await image.element_handle()
+    await image.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=handle
+    )
+    width: int = await image.evaluate("img => img.naturalWidth")
+    return width

@@ -4,7 +4,7 @@ Logged in to Home Assistant's own frontend in headless Chromium, the test adds
 the integration through Settings → Devices & services, fills in the server
 form (first with addresses that cannot work, to see the errors), then the
 printer forms with the entity pickers, and finds the printer's device with its
-entities. Each step is a screenshot (tests/browser/frontend.py says where).
+entities; a print started, the device page shows its last analyzed frame. Each step is a screenshot (tests/browser/frontend.py says where).
 
 The labels come from the integration's translations, so that a label shown as
 a raw key, or not at all, fails the test. What a person should find easy
@@ -21,10 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from custom_components.obico.const import KEY_LAST_FRAME
+from scripts.demo_printer import FRAME_SIZE
 from scripts.lib.demo_package import DemoPrinter, camera_flow
 from scripts.lib.demo_stack import FLOWS, DemoStack
 from tests.browser.conftest import OWNER, PRINTER, Frontend
 from tests.browser.frontend import STRINGS, add_states, log_in, pick_entity
+from tests.browser.last_frame import (
+    entity_ids,
+    good_print_with_a_frame,
+    open_last_frame_on_device_page,
+)
 from tests.obico_ml_server import free_port
 from tests.real_hass import STARTUP_TIMEOUT
 
@@ -70,6 +77,11 @@ async def test_a_person_adds_the_server_and_a_printer_in_the_frontend(
     await check_first_step(frontend, add_printer)
     await add_demo_printer(frontend, add_printer, printer)
     await check_device(frontend)
+    (entry,) = await stack.hass.entries("obico")
+    last_frame = (await entity_ids(stack, entry["entry_id"]))[KEY_LAST_FRAME]
+    await good_print_with_a_frame(stack, last_frame)
+    width = await open_last_frame_on_device_page(frontend, stack, last_frame)
+    assert width == FRAME_SIZE[0]
 
     (entry,) = await stack.hass.entries("obico")
     assert entry["state"] == "loaded"

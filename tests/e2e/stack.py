@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import psutil
 
-from custom_components.obico.const import DOMAIN, unique_id
+from custom_components.obico.const import DOMAIN, KEY_LAST_FRAME, unique_id
 from scripts.lib.demo_stack import DemoStack, demo_stack
 from scripts.lib.hass_api import Owner, WebSocket
 from tests.deprecation_guard import is_our_deprecation
@@ -72,6 +72,7 @@ class PrinterEntities:
     detection_state: str
     failure: str
     alert: str
+    last_frame: str
 
 
 async def printer_entities(ws: WebSocket, entry_id: str) -> dict[str, PrinterEntities]:
@@ -106,6 +107,7 @@ async def _printer_entities(ws: WebSocket, entry_id: str) -> dict[str, PrinterEn
             detection_state=entity("detection_state")["entity_id"],
             failure=entity("failure")["entity_id"],
             alert=entity("alert")["entity_id"],
+            last_frame=entity(KEY_LAST_FRAME)["entity_id"],
         )
     return printers
 

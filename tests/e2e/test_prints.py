@@ -5,8 +5,10 @@ two demo printers are processes on loopback ports; the printers are added
 through the config flows and watched only through the REST and websocket API.
 Obico's own math, replayed over the demo printer's frames, says when the
 failing print must warn and pause (``frames_to_levels``); the clean print must
-never alert. Frames come at Obico's 10 s interval and no faster, so the two
-prints run at once, and the test takes about ten minutes.
+never alert. The failing printer's last analyzed frame shows the simulator's
+boxes in the failure colour; the clean printer's shows none. Frames come at
+Obico's 10 s interval and no faster, so the two prints run at once, and the
+test takes about ten minutes.
 """
 
 from __future__ import annotations
@@ -20,10 +22,22 @@ from typing import IO, Any
 import aiohttp
 import pytest
 
+from custom_components.obico.annotate import (
+    FAILURE_COLOR,
+    VISUALIZATION_THRESH,
+    WARNING_COLOR,
+)
 from custom_components.obico.const import MIN_INTERVAL
-from scripts.demo_printer import frames_to_levels
+from scripts.demo_printer import (
+    FRAME_SIZE,
+    frame_detections,
+    frames_to_levels,
+    render_frame,
+)
+from scripts.lib.demo_dashboard import URL_PATH
 from scripts.lib.demo_package import DemoPrinter
 from scripts.lib.demo_stack import DemoStack
+from tests.e2e.annotated import around, colour_mask, count_in, decode_jpeg
 from tests.e2e.stack import (
     PrinterEntities,
     error_lines,
@@ -41,6 +55,15 @@ EVENT_GRACE = 10
 # Frames a few past the pause, beyond which a failing print that did not pause
 # is not watched any longer.
 PAST_THE_PAUSE = 5
+# A box of the demo's failing frame is some 4,000 pixels of line and label.
+BOX_PIXELS = 1000
+# How far from a detection's box its lines and its label may lie.
+BOX_MARGIN = 8
+LABEL_HEIGHT = 40
+# The share of the failure-coloured pixels that lie at the boxes.
+AT_THE_BOXES = 0.95
+# A few stray amber pixels where JPEG blurs the orange print: no box.
+STRAY_PIXELS = 100
 # For pytest-timeout only, in case the test's own bounds fail: 53 frames at the
 # 10 s interval are nine minutes.
 TEST_TIMEOUT = 1800
@@ -95,6 +118,10 @@ class Run:
 
     levels: Levels
     alert_entities: dict[str, str] = field(default_factory=dict)
+    entities: dict[str, PrinterEntities] = field(default_factory=dict)
+    # Each printer's last analyzed frame, through the image entity's proxy.
+    last_frames: dict[str, bytes] = field(default_factory=dict)
+    dashboard: dict[str, Any] = field(default_factory=dict)
     watched: dict[str, Watched] = field(default_factory=dict)
     state_changes: list[dict[str, Any]] = field(default_factory=list)
     printers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -163,10 +190,15 @@ async def run_both_prints(stack: DemoStack, run: Run) -> None:
     """Add the printers, start both prints, and watch them to the end."""
     async with asyncio.timeout(SETUP_TIMEOUT):
         entry_id = await stack.add_entries(interval=MIN_INTERVAL)
+        # scripts/develop's dashboard, saved twice as at a second start.
+        for _ in range(2):
+            await stack.add_dashboard(entry_id)
     run.timings["entries added"] = time.monotonic()
     async with stack.hass.websocket() as ws:
         async with asyncio.timeout(SETUP_TIMEOUT):
             entities = await printer_entities(ws, entry_id)
+        run.entities = entities
+        run.dashboard = await ws.command("lovelace/config", url_path=URL_PATH)
         run.alert_entities = {name: found.alert for name, found in entities.items()}
         # What automations hear of the alerts: the state changes of the printers'
         # alert event entities.
@@ -180,6 +212,9 @@ async def run_both_prints(stack: DemoStack, run: Run) -> None:
         run.timings["prints watched"] = time.monotonic()
     for printer in stack.printers:
         run.printers[printer.name] = await demo_printer_status(stack, printer)
+        run.last_frames[printer.name] = await stack.hass.content(
+            f"/api/image_proxy/{entities[printer.name].last_frame}"
+        )
 
 
 async def demo_printer_status(stack: DemoStack, printer: DemoPrinter) -> Any:
@@ -258,5 +293,62 @@ async def test_a_failing_print_pauses_at_the_predicted_frame_a_clean_one_never_a
     assert run.printers[CLEAN]["state"] == "printing", why
     assert run.printers[CLEAN]["frame"] >= levels.pause, why
 
+    check_failing_frame(run.last_frames[FAILING], levels.pause)
+    check_clean_frame(run.last_frames[CLEAN])
+    check_dashboard(run.dashboard, run)
+
     assert stack.hass_process.returncode == 0, why
     assert log_problems(log) == [], why
+
+
+def check_failing_frame(content: bytes, pause: int) -> None:
+    """The paused frame, a box in the failure colour at each detection shown."""
+    picture = decode_jpeg(content)
+    assert picture.size == FRAME_SIZE
+    failure = colour_mask(picture, FAILURE_COLOR)
+    detections = [
+        box
+        for _, confidence, box in frame_detections(pause, "failing")
+        if isinstance(confidence, float)
+        and confidence > VISUALIZATION_THRESH
+        and isinstance(box, list)
+    ]
+    assert detections, "the demo's paused frame has nothing to draw"
+    at_boxes = [
+        count_in(failure, around(box, picture.size, BOX_MARGIN, LABEL_HEIGHT))
+        for box in detections
+    ]
+    assert min(at_boxes) > BOX_PIXELS, at_boxes
+    assert sum(at_boxes) >= AT_THE_BOXES * count_in(failure), at_boxes
+    # The demo frame itself has no pixel of that colour: the boxes are drawn.
+    raw = decode_jpeg(render_frame(pause, "failing"))
+    assert count_in(colour_mask(raw, FAILURE_COLOR)) == 0
+
+
+def check_clean_frame(content: bytes) -> None:
+    """A frame of the clean print, boxed in no warning or failure colour."""
+    picture = decode_jpeg(content)
+    assert picture.size == FRAME_SIZE
+    assert count_in(colour_mask(picture, FAILURE_COLOR)) == 0
+    assert count_in(colour_mask(picture, WARNING_COLOR)) < STRAY_PIXELS
+
+
+def check_dashboard(dashboard: dict[str, Any], run: Run) -> None:
+    """scripts/develop's dashboard shows each printer's last frame and alert."""
+    (view,) = dashboard["views"]
+    pictures = {
+        card["entity"]
+        for stack in view["cards"]
+        for card in stack["cards"]
+        if card["type"] == "picture-entity"
+    }
+    rows = {
+        row
+        for stack in view["cards"]
+        for card in stack["cards"]
+        if card["type"] == "entities"
+        for row in card["entities"]
+        if isinstance(row, str)
+    }
+    assert pictures == {found.last_frame for found in run.entities.values()}
+    assert {found.alert for found in run.entities.values()} <= rows
