@@ -174,6 +174,11 @@ def camera_flow(printer: DemoPrinter) -> dict[str, Any]:
     }
 
 
+def camera_options(printer: DemoPrinter) -> dict[str, Any]:
+    """The MJPEG camera's options form: the camera form without its name."""
+    return {key: value for key, value in camera_flow(printer).items() if key != "name"}
+
+
 def printer_flow(printer: DemoPrinter) -> tuple[dict[str, Any], dict[str, Any]]:
     """The two printer forms of the integration's flow for the demo printer."""
     return (

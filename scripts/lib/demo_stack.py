@@ -25,6 +25,7 @@ from scripts.lib.demo_dashboard import save_dashboard
 from scripts.lib.demo_package import (
     DemoPrinter,
     camera_flow,
+    camera_options,
     package_yaml,
     printer_flow,
 )
@@ -34,6 +35,7 @@ from scripts.lib.hass_process import REPO, start_hass, stop
 SCRIPTS = REPO / "scripts"
 FLOWS = "/api/config/config_entries/flow"
 SUBENTRY_FLOWS = "/api/config/config_entries/subentries/flow"
+OPTIONS_FLOWS = "/api/config/config_entries/options/flow"
 
 
 @dataclass
@@ -53,19 +55,33 @@ class DemoStack:
         return log.read_text() if log.exists() else "(no log written)"
 
     async def add_entries(self, *, interval: int = 10) -> str:
-        """Add the cameras, the ML server and the printers, unless there; the entry id."""
-        cameras = {entry["title"] for entry in await self.hass.entries("mjpeg")}
+        """Add the cameras, the ML server and the printers; the server's entry id.
+
+        On a later start they are there already: they are then pointed, through
+        their own options and reconfigure flows, at where the simulator, the
+        demo printers and Home Assistant listen now, which may be other ports.
+        """
+        cameras = {
+            entry["title"]: entry["entry_id"]
+            for entry in await self.hass.entries("mjpeg")
+        }
         for printer in self.printers:
-            if printer.camera_name not in cameras:
+            if (camera_id := cameras.get(printer.camera_name)) is None:
                 await self._flow(FLOWS, {"handler": "mjpeg"}, camera_flow(printer))
+            else:
+                await self._flow(
+                    OPTIONS_FLOWS, {"handler": camera_id}, camera_options(printer)
+                )
         if entries := await self.hass.entries("obico"):
             entry_id: str = entries[0]["entry_id"]
+            await self._flow(
+                FLOWS,
+                {"handler": "obico", "entry_id": entry_id},
+                self._server_form(),
+                ends_with=("abort", "reconfigure_successful"),
+            )
             return entry_id
-        server = await self._flow(
-            FLOWS,
-            {"handler": "obico"},
-            {"ml_url": self.ml_url, "ha_url": self.hass.url, "max_concurrent": 1},
-        )
+        server = await self._flow(FLOWS, {"handler": "obico"}, self._server_form())
         entry_id = server["result"]["entry_id"]
         for printer in self.printers:
             first, details = printer_flow(printer)
@@ -77,6 +93,9 @@ class DemoStack:
             )
         return entry_id
 
+    def _server_form(self) -> dict[str, Any]:
+        return {"ml_url": self.ml_url, "ha_url": self.hass.url, "max_concurrent": 1}
+
     async def add_dashboard(self, entry_id: str) -> str:
         """Create or update the demo's dashboard of the printers; its URL path.
 
@@ -86,10 +105,15 @@ class DemoStack:
             return await save_dashboard(ws, entry_id, self.printers)
 
     async def _flow(
-        self, path: str, start: dict[str, Any], *steps: dict[str, Any]
+        self,
+        path: str,
+        start: dict[str, Any],
+        *steps: dict[str, Any],
+        ends_with: tuple[str, str | None] = ("create_entry", None),
     ) -> dict[str, Any]:
+        """Walk a flow; RuntimeError unless it ends with the type (and reason) given."""
         result = await self.hass.flow(path, start, *steps)
-        if result["type"] != "create_entry":
+        if (result["type"], result.get("reason")) != ends_with:
             raise RuntimeError(f"{start['handler']}: the flow ended with {result}")
         return result
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -19,12 +20,23 @@ from tests.e2e.stack import (
     descendants_seen,
     error_lines,
     log_problems,
+    printer_entities,
     running_command,
     start,
 )
 from tests.real_hass import STARTUP_TIMEOUT
 
 PRINTERS = ["First printer", "Second printer"]
+
+
+# A first frame comes an interval (10 s) after the print starts; the camera's
+# and the server's entries reload first.
+FIRST_FRAME_TIMEOUT = 90
+
+
+def analyzed_a_frame(state: dict[str, Any] | None) -> bool:
+    """A frames_analyzed state that counts a frame of the running print."""
+    return state is not None and state["state"] not in ("0", "unknown", "unavailable")
 
 
 class BodyFailedError(Exception):
@@ -107,6 +119,13 @@ async def test_a_second_start_logs_in_and_finds_its_entries(
         again = await entries(stack)
         async with stack.hass.websocket() as ws:
             users = await ws.command("config/auth/list")
+            frames = (await printer_entities(ws, entry_id))[PRINTERS[0]].frames_analyzed
+        # The simulator and the printers listen on other ports now: the entries
+        # were pointed at them, so a print is watched again.
+        await stack.run_script(stack.printers[0].script("start_a_good_print"))
+        async with asyncio.timeout(FIRST_FRAME_TIMEOUT):
+            await stack.hass.wait_for_state(frames, analyzed_a_frame)
+        ml_url = stack.ml_url
     second_log = stack.log()
 
     errors = f"ERROR lines:\n{error_lines(first_log)}\n{error_lines(second_log)}"
@@ -118,6 +137,10 @@ async def test_a_second_start_logs_in_and_finds_its_entries(
         OWNER.username
     ]
     assert entry_id_again == entry_id
-    assert again == first
+    assert again["cameras"] == first["cameras"]
+    assert again["printers"] == first["printers"]
+    [(server_id, title)] = again["servers"]
+    assert server_id == entry_id
+    assert title == f"Obico ML API ({urlparse(ml_url).netloc})"
     assert log_problems(first_log) == [], errors
     assert log_problems(second_log) == [], errors
