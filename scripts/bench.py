@@ -67,6 +67,9 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     setup_test_component_platform,
 )
 
+from custom_components.obico.alerts import Level
+from custom_components.obico.annotate import annotate
+from custom_components.obico.api import Detection
 from custom_components.obico.const import (
     CONF_ACTION,
     CONF_FRAME_ENTITY,
@@ -1038,6 +1041,52 @@ async def measure_shrink(bench: Bench, reps: int) -> list[Row]:
     ]
 
 
+# Three boxes above the drawing threshold, as a failing print has them.
+DRAWN_BOXES = (
+    Detection("failure", 0.9, (400.0, 300.0, 160.0, 120.0)),
+    Detection("failure", 0.6, (700.0, 420.0, 90.0, 70.0)),
+    Detection("failure", 0.3, (900.0, 200.0, 40.0, 30.0)),
+)
+
+
+async def measure_drawing(bench: Bench, reps: int) -> list[Row]:
+    """HA CPU to draw the boxes on a shrunk 1080p frame, against the shrink itself.
+
+    The image entity draws once per analyzed frame (in an executor); the
+    shrink is the other per-frame picture work, so it is the baseline.
+    """
+    original = Frame(bench.frames.full_hd, "image/jpeg")
+    shrunk = shrink(original)
+    drawing, shrinking = await bench.hass.async_add_executor_job(
+        draw_and_shrink_times, original, shrunk, reps
+    )
+    return [
+        Row(
+            f"6b. draw 3 boxes on the shrunk 1080p frame, once per analyzed "
+            f"frame (median of {reps})",
+            f"{ms(drawing)} HA CPU",
+            f"{ms(shrinking)} shrinking that frame",
+            ratio(drawing, shrinking),
+            "-",
+            "info",
+        )
+    ]
+
+
+def draw_and_shrink_times(
+    original: Frame, shrunk: Frame, reps: int
+) -> tuple[float, float]:
+    """Median CPU seconds to draw the boxes on ``shrunk``, and to shrink ``original``."""
+    drawing: list[float] = []
+    shrinking: list[float] = []
+    for _ in range(reps):
+        drawing.append(
+            cpu_seconds(lambda: annotate(shrunk.content, DRAWN_BOXES, Level.FAILURE))
+        )
+        shrinking.append(cpu_seconds(lambda: shrink(original)))
+    return statistics.median(drawing), statistics.median(shrinking)
+
+
 def shrink_and_decode_times(
     original: Frame, shrunk: Frame, reps: int
 ) -> tuple[float, float, float]:
@@ -1321,6 +1370,7 @@ async def run(sizes: Sizes, frames: Frames) -> tuple[list[Row], dict[str, float]
             )
             await measure("pause", measure_pause_latency(bench, sizes.pause_prints))
             await measure("shrink", measure_shrink(bench, sizes.shrink_reps))
+            await measure("drawing", measure_drawing(bench, sizes.shrink_reps))
             # Last: it moves the event loop's clock forward for good.
             await measure("save", measure_save_cadence(bench, sizes.save_seconds))
     finally:
