@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 import json
 from pathlib import Path
+import subprocess
 from typing import Any
 
-import hass_frontend
 from homeassistant.helpers import config_validation as cv
 import pytest
 import voluptuous as vol
@@ -31,6 +31,7 @@ from custom_components.obico.notifications import (
     MESSAGES,
     translation_keys,
 )
+from tests.real_hass import hass_python
 
 INTEGRATION = Path(config_flow.__file__).parent
 STRINGS: dict[str, Any] = json.loads(
@@ -328,8 +329,18 @@ def _all_icons() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def mdi_names() -> set[str]:
-    """The Material Design Icons the installed frontend draws."""
-    icon_list = Path(hass_frontend.where()) / "static" / "mdi" / "iconList.json"
+    """The Material Design Icons the frontend of the leg's real `hass` draws.
+
+    The newest leg's test environment has no frontend; the real `hass` it runs
+    beside (OBICO_HASS_PYTHON) has, and that is the one users see.
+    """
+    where = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        [hass_python(), "-c", "import hass_frontend; print(hass_frontend.where())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    icon_list = Path(where) / "static" / "mdi" / "iconList.json"
     return {icon["name"] for icon in json.loads(icon_list.read_text())}
 
 
