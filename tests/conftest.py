@@ -149,15 +149,21 @@ async def printer(hass: HomeAssistant, ha_url: str) -> FakePrinter:
     return FakePrinter(state=state, camera=camera)
 
 
-def printer_device(hass: HomeAssistant) -> dr.DeviceEntry | None:
-    """The test printer's device, if it is registered."""
+def printer_device(
+    hass: HomeAssistant, subentry_id: str = PRINTER_ID
+) -> dr.DeviceEntry | None:
+    """A printer's device (the test printer's by default), if it is registered.
+
+    Looked up among the entries' own devices: Home Assistant 2026.10 deprecates
+    the registry-wide async_get_device.
+    """
     registry = dr.async_get(hass)
     devices = (
         device
         for entry in hass.config_entries.async_entries(DOMAIN)
         for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
     )
-    identifier = (DOMAIN, PRINTER_ID)
+    identifier = (DOMAIN, subentry_id)
     return next(
         (device for device in devices if identifier in device.identifiers), None
     )

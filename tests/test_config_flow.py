@@ -25,7 +25,6 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
@@ -61,7 +60,7 @@ from custom_components.obico.const import (
     SUBENTRY_PRINTER,
 )
 from custom_components.obico.presets import PRINTER_PRESETS
-from tests.conftest import TOKEN, printer_data
+from tests.conftest import TOKEN, printer_data, printer_device
 from tests.fakes import CAMERA, PAUSE_BUTTON, POWER_SWITCH, PRINT_STATE, FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer, FrameHost, make_jpeg
 
@@ -1106,7 +1105,7 @@ async def test_printer_flow_creates_the_printer(
     assert printers[subentry_id].settings.frame_entity == BENCH_CAM
     assert printers[subentry_id].settings.interval == 15
     # Its device and entities came with it, without a restart.
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, subentry_id)})
+    device = printer_device(hass, subentry_id)
     assert device is not None
     assert device.config_entries_subentries == {entry.entry_id: {subentry_id}}
     assert hass.states.get("sensor.bench_printer_detection_state") is not None

@@ -107,11 +107,22 @@ async def log_in(page: Page, url: str, owner: Owner) -> None:
     await expect(page.locator("ha-sidebar")).to_be_visible()
 
 
+async def centre(field: Locator) -> None:
+    """Scroll a form field to the middle of the view.
+
+    Its picker opens below it: at the bottom of the view, the options would
+    lie partly off screen and a click on one could miss.
+    """
+    await field.evaluate("element => element.scrollIntoView({block: 'center'})")
+
+
 async def pick_entity(scope: Locator, field: str, search: str, option: str) -> None:
     """Choose an entity with the entity picker of form field ``field``."""
     from playwright.async_api import expect
 
-    await scope.get_by_role("button", name=re.compile(f"^{re.escape(field)} ")).click()
+    button = scope.get_by_role("button", name=re.compile(f"^{re.escape(field)} "))
+    await centre(button)
+    await button.click()
     picker = scope.get_by_role("dialog", name=field)
     await picker.get_by_role("textbox").fill(search)
     await picker.get_by_role("option", name=option).click()
@@ -126,6 +137,7 @@ async def add_states(scope: Locator, field: str, *states: str) -> None:
 
     chips = scope.get_by_role("toolbar", name=field)
     for state in states:
+        await centre(chips)
         await chips.get_by_role("button", name="Add").click()
         picker = scope.get_by_role("dialog", name=field)
         await picker.get_by_role("textbox").fill(state)
