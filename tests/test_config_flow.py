@@ -25,6 +25,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
@@ -1107,7 +1108,14 @@ async def test_printer_flow_creates_the_printer(
     # Its device and entities came with it, without a restart.
     device = printer_device(hass, subentry_id)
     assert device is not None
-    assert device.config_entries_subentries == {entry.entry_id: {subentry_id}}
+    # Read from the entity registry: how a device names its subentry differs
+    # between releases (2026.10 deprecates config_entries_subentries).
+    detection_state = er.async_get(hass).async_get(
+        "sensor.bench_printer_detection_state"
+    )
+    assert detection_state is not None
+    assert detection_state.device_id == device.id
+    assert detection_state.config_subentry_id == subentry_id
     assert hass.states.get("sensor.bench_printer_detection_state") is not None
 
 
