@@ -31,6 +31,7 @@ from custom_components.obico.annotate import (
     annotate,
 )
 from custom_components.obico.const import DOMAIN
+from custom_components.obico.notifications import last_frame_entity_id
 from tests.conftest import (
     PRINTER_ID,
     next_poll,
@@ -333,13 +334,12 @@ async def test_a_restart_forgets_the_last_frame(
     assert state_of(hass, LAST_FRAME) == STATE_UNKNOWN
 
 
-async def test_the_coordinator_names_its_image_entity(
+async def test_notifications_find_the_image_entity(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
     """Notifications find the picture by its key, however the user renamed it."""
-    printer = loaded_entry.runtime_data.printers[PRINTER_ID]
-    assert printer.last_frame_entity_id() == LAST_FRAME
+    assert last_frame_entity_id(hass, PRINTER_ID) == LAST_FRAME
     entity_registry.async_update_entity(LAST_FRAME, new_entity_id="image.x1c_cam")
-    assert printer.last_frame_entity_id() == "image.x1c_cam"
+    assert last_frame_entity_id(hass, PRINTER_ID) == "image.x1c_cam"

@@ -14,9 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -37,14 +36,7 @@ from .alerts import (
     mute,
 )
 from .api import Detection, ObicoMlClient
-from .const import (
-    CONF_SENSITIVITY,
-    DOMAIN,
-    KEY_LAST_FRAME,
-    LOGGER,
-    DetectionState,
-    unique_id,
-)
+from .const import CONF_SENSITIVITY, DOMAIN, LOGGER, DetectionState
 from .data import AnalyzedFrame, ObicoConfigEntry, PrinterSnapshot
 from .detection_loop import DetectionLoop
 from .frames import FrameStore
@@ -338,12 +330,6 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         return next(
             (device.id for device in devices if identifier in device.identifiers),
             None,
-        )
-
-    def last_frame_entity_id(self) -> str | None:
-        """The entity id of this printer's last analyzed frame, as the user named it."""
-        return er.async_get(self.hass).async_get_entity_id(
-            Platform.IMAGE, DOMAIN, unique_id(self.subentry_id, KEY_LAST_FRAME)
         )
 
     def detection_state(self) -> DetectionState:

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 
 from .alerts import Notice
-from .const import DOMAIN, unique_id
+from .const import DOMAIN, KEY_LAST_FRAME, unique_id
 
 
 class FollowUp(StrEnum):
@@ -150,13 +151,17 @@ def _tag(subentry_id: str) -> str:
     return f"{DOMAIN}_{subentry_id}"
 
 
+def last_frame_entity_id(hass: HomeAssistant, subentry_id: str) -> str | None:
+    """The entity id of a printer's last analyzed frame, as the user named it."""
+    return er.async_get(hass).async_get_entity_id(
+        Platform.IMAGE, DOMAIN, unique_id(subentry_id, KEY_LAST_FRAME)
+    )
+
+
 def _frame_url(hass: HomeAssistant, subentry_id: str) -> str | None:
     """The proxy URL of the printer's annotated frame, which the apps fetch."""
-    registry = er.async_get(hass)
-    entity_id = registry.async_get_entity_id(
-        "image", DOMAIN, unique_id(subentry_id, "last_frame")
-    )
-    entity = registry.async_get(entity_id) if entity_id else None
+    entity_id = last_frame_entity_id(hass, subentry_id)
+    entity = er.async_get(hass).async_get(entity_id) if entity_id else None
     if entity is None or entity.disabled:
         return None
     return f"/api/image_proxy/{entity.entity_id}"
