@@ -7,6 +7,7 @@ from datetime import timedelta
 import logging
 from typing import Any
 
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigSubentryDataWithId
@@ -98,6 +99,22 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     format and folder are used instead. A conftest fixture always wins.
     """
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+async def session() -> AsyncGenerator[aiohttp.ClientSession]:
+    """A client session of the test's own, closed afterwards."""
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+async def simulator() -> AsyncGenerator[FakeObicoMlServer]:
+    """A loopback Obico ML API without a token or an inference delay."""
+    server = FakeObicoMlServer()
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

@@ -44,13 +44,6 @@ type StartMlServer = Callable[..., Awaitable[FakeObicoMlServer]]
 
 
 @pytest.fixture
-async def session() -> AsyncGenerator[aiohttp.ClientSession]:
-    """Yield a client session of the test's own, closed afterwards."""
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def frames() -> AsyncGenerator[FrameHost]:
     """Yield a running frame host."""
     host = FrameHost()

@@ -51,28 +51,12 @@ SHRINK_LIMIT = 1296  # DESIGN section 3: longer sides are shrunk first
 
 
 @pytest.fixture
-async def session() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session of the test's own."""
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def printer() -> AsyncGenerator[DemoPrinter]:
     """A demo printer on a free loopback port."""
     demo = DemoPrinter()
     await demo.start()
     yield demo
     await demo.stop()
-
-
-@pytest.fixture
-async def simulator() -> AsyncGenerator[ObicoMlSimulator]:
-    """A simulator without a token or an inference delay."""
-    server = ObicoMlSimulator()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def call(

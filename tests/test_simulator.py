@@ -92,28 +92,12 @@ MARKER_CASES = {
 
 
 @pytest.fixture
-async def session() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A client session of the test's own."""
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
 async def frames() -> AsyncGenerator[FrameHost]:
     """A plain web server for the frames the simulator fetches."""
     host = FrameHost()
     await host.start()
     yield host
     await host.stop()
-
-
-@pytest.fixture
-async def simulator() -> AsyncGenerator[ObicoMlSimulator]:
-    """A simulator without a token."""
-    server = ObicoMlSimulator()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def predict(
