@@ -25,12 +25,16 @@ async def test_every_panel_loads_after_onboarding(
     page, shots = frontend.page, frontend.shots
     await log_in(page, stack.hass.url, OWNER)
     sidebar = page.locator("ha-sidebar")
+    # The sidebar fills in as the panel list and the user arrive over the
+    # websocket: wait for what onboarding and scripts/develop's configuration
+    # give at the least before reading it.
+    for href in ("/history", "/logbook", "/config", "/profile"):
+        await expect(sidebar.locator(f'a[href="{href}"]')).to_be_attached()
     panels = [
         href
         for link in await sidebar.get_by_role("link").all()
         if (href := await link.get_attribute("href"))
     ]
-    # What onboarding and scripts/develop's configuration give at the least.
     assert {"/history", "/logbook", "/config", "/profile"} <= set(panels)
 
     for href in panels:
