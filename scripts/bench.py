@@ -457,7 +457,7 @@ async def loaded_printers(
 
 def frames_analyzed(coordinator: PrinterCoordinator) -> int:
     """Frames the coordinator fed to the prediction so far, this print."""
-    return coordinator.prediction.current_frame_num
+    return coordinator.verdict.prediction.current_frame_num
 
 
 async def analyze_frame(coordinator: PrinterCoordinator) -> None:
@@ -976,7 +976,9 @@ async def pause_one_print(
     # Entering printing starts the detection loop, whose first frame runs at
     # once as a background task; let it finish before driving the rest.
     await hass.async_block_till_done(wait_background_tasks=True)
-    while printer.alerts.paused_at is None and frames_analyzed(printer) < expected:
+    while (
+        printer.verdict.alerts.paused_at is None and frames_analyzed(printer) < expected
+    ):
         await analyze_frame(printer)
     # A pause that never comes is a result (MISS), not a crash.
     with contextlib.suppress(TimeoutError):

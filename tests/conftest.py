@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.obico import entity
 from custom_components.obico.actions import PendingWork
 from custom_components.obico.alerts import AlertState, Phase
 from custom_components.obico.const import (
@@ -169,21 +170,12 @@ async def printer(hass: HomeAssistant, ha_url: str) -> FakePrinter:
 def printer_device(
     hass: HomeAssistant, subentry_id: str = PRINTER_ID
 ) -> dr.DeviceEntry | None:
-    """A printer's device (the test printer's by default), if it is registered.
-
-    Looked up among the entries' own devices: Home Assistant 2026.10 deprecates
-    the registry-wide async_get_device.
-    """
-    registry = dr.async_get(hass)
+    """A printer's device (the test printer's by default), if it is registered."""
     devices = (
-        device
+        entity.printer_device(hass, entry.entry_id, subentry_id)
         for entry in hass.config_entries.async_entries(DOMAIN)
-        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
     )
-    identifier = (DOMAIN, subentry_id)
-    return next(
-        (device for device in devices if identifier in device.identifiers), None
-    )
+    return next((device for device in devices if device is not None), None)
 
 
 def printer_data(**overrides: Any) -> dict[str, Any]:

@@ -75,7 +75,7 @@ async def test_not_a_failure_button(
         "button", "press", {"entity_id": "button.x1c_not_a_failure"}, blocking=True
     )
     assert hass.states.get(FAILURE).state == STATE_OFF
-    assert printing_entry.runtime_data.printers[PRINTER_ID].alerts.feedback == (
+    assert printing_entry.runtime_data.printers[PRINTER_ID].verdict.alerts.feedback == (
         "not_a_failure"
     )
 

@@ -143,7 +143,7 @@ async def test_new_print_resets_the_print_but_not_the_lifetime_baseline(
     await start_print(hass, printer)
     for _ in range(4):
         await next_poll(hass, freezer)
-    long_mean = coordinator.prediction.rolling_mean_long
+    long_mean = coordinator.verdict.prediction.rolling_mean_long
     assert long_mean > 0
 
     printer.state.set("finish")
@@ -152,8 +152,8 @@ async def test_new_print_resets_the_print_but_not_the_lifetime_baseline(
     await start_print(hass, printer)
 
     assert state_of(hass, FRAMES) == "1"
-    assert coordinator.prediction.lifetime_frame_num == 6
-    assert coordinator.prediction.rolling_mean_long == pytest.approx(
+    assert coordinator.verdict.prediction.lifetime_frame_num == 6
+    assert coordinator.verdict.prediction.rolling_mean_long == pytest.approx(
         long_mean + (0.1 - long_mean) / 7
     )
 
@@ -215,7 +215,7 @@ async def test_a_late_answer_for_a_paused_print_is_dropped(
     printer.state.set("pause")
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(ml_server.fetched) == 1
-    assert coordinator_of(loaded_entry).prediction.current_frame_num == 0
+    assert coordinator_of(loaded_entry).verdict.prediction.current_frame_num == 0
     assert state_of(hass, DETECTION_STATE) == "paused"
 
 
@@ -258,7 +258,7 @@ async def test_detection_runs_with_every_entity_disabled(
     await start_print(hass, printer)
     await next_poll(hass, freezer)
     assert len(ml_server.requests) == 2
-    assert coordinator_of(loaded_entry).prediction.current_frame_num == 2
+    assert coordinator_of(loaded_entry).verdict.prediction.current_frame_num == 2
 
 
 async def test_a_print_found_at_start_up_waits_an_interval(

@@ -359,9 +359,7 @@ async def test_a_fault_of_ours_is_logged_and_the_loop_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Even a bug of ours in a frame does not end detection."""
-    with patch(
-        "custom_components.obico.coordinator.update", side_effect=ZeroDivisionError
-    ):
+    with patch("custom_components.obico.verdict.update", side_effect=ZeroDivisionError):
         await start_print(hass, printer)
     assert "unexpected error analyzing a frame" in caplog.text
     await next_poll(hass, freezer)

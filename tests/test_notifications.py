@@ -249,7 +249,7 @@ async def test_not_a_failure_from_the_phone_acknowledges(
     await hass.async_block_till_done()
     assert state_of(hass, FAILURE) == STATE_OFF
     printer = printing_entry.runtime_data.printers[PRINTER_ID]
-    assert printer.alerts.feedback == "not_a_failure"
+    assert printer.verdict.alerts.feedback == "not_a_failure"
 
 
 @pytest.mark.parametrize("printer_overrides", [PHONE | {CONF_ACTION: "notify"}])
@@ -297,7 +297,9 @@ async def test_other_actions_are_ignored(
     answer(hass, action)
     await hass.async_block_till_done()
     assert state_of(hass, FAILURE) == STATE_ON
-    assert printing_entry.runtime_data.printers[PRINTER_ID].alerts.feedback is None
+    assert (
+        printing_entry.runtime_data.printers[PRINTER_ID].verdict.alerts.feedback is None
+    )
     assert "Error" not in caplog.text
 
 

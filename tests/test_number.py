@@ -75,7 +75,7 @@ async def test_a_new_sensitivity_judges_from_the_next_frame_on(
     assert alerts == []
     # The printer went on as it was: its entry did not reload.
     assert printing_entry.runtime_data.printers[PRINTER_ID] is printer
-    assert printer.prediction.current_frame_num == 101
+    assert printer.verdict.prediction.current_frame_num == 101
 
     await next_poll(hass, freezer)
     assert (state_of(hass, RISK), state_of(hass, DETECTION_STATE)) == (

@@ -108,7 +108,7 @@ async def test_the_phone_notification_with_the_frame_and_buttons(
     )
     await hass.async_block_till_done()
     printer = printing_entry.runtime_data.printers[PRINTER_ID]
-    assert printer.alerts.feedback == "not_a_failure"
+    assert printer.verdict.alerts.feedback == "not_a_failure"
     hass.bus.async_fire("mobile_app_notification_action", {"action": "X1C_MUTE"})
     await hass.async_block_till_done()
     assert state_of(hass, "sensor.x1c_detection_state") == "muted"

@@ -154,7 +154,7 @@ async def test_the_gauge_colours_the_risk_the_sensor_shows_as_the_level_it_is(
 ) -> None:
     """Each side of each threshold, by the printer's own risk and verdict."""
     printer = loaded_entry.runtime_data.printers[PRINTER_ID]
-    printer.prediction = PredictionState(
+    printer.verdict.prediction = PredictionState(
         current_frame_num=INIT_SAFE_FRAME_NUM, ewm_mean=score
     )
     severity = gauge(readme_card())["severity"]

@@ -160,7 +160,7 @@ async def test_acknowledge_not_a_failure_clears_the_failure(
         blocking=True,
     )
     assert hass.states.get(FAILURE).state == STATE_OFF
-    alerts = printing_entry.runtime_data.printers[PRINTER_ID].alerts
+    alerts = printing_entry.runtime_data.printers[PRINTER_ID].verdict.alerts
     assert alerts.feedback == "not_a_failure"
     assert alerts.alert_acknowledged_at is not None
 
@@ -173,7 +173,9 @@ async def test_a_call_needs_a_target(
     # when Home Assistant 2026.9 moved from voluptuous to probatio.
     with pytest.raises(vol.Invalid, match=r"at least one of\W+entity_id\W+device_id"):
         await hass.services.async_call(DOMAIN, "mute_print", {}, blocking=True)
-    assert printing_entry.runtime_data.printers[PRINTER_ID].alerts.muted is False
+    assert (
+        printing_entry.runtime_data.printers[PRINTER_ID].verdict.alerts.muted is False
+    )
 
 
 async def test_acknowledge_rejects_unknown_feedback(
@@ -225,7 +227,10 @@ async def test_pause_print_presses_the_pause_entity(
     assert printer.state.pause_presses == 1
     assert printer.state.value == "pause"
     # A manual pause does not use up the automatic one.
-    assert printing_entry.runtime_data.printers[PRINTER_ID].alerts.paused_at is None
+    assert (
+        printing_entry.runtime_data.printers[PRINTER_ID].verdict.alerts.paused_at
+        is None
+    )
 
 
 @pytest.mark.parametrize("printer_overrides", [{CONF_PAUSE_ENTITY: None}])

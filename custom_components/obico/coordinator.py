@@ -15,7 +15,6 @@ from datetime import datetime
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -23,30 +22,25 @@ from .actions import PrinterActions
 from .alerts import (
     Action,
     AlertEvent,
-    AlertState,
     Decision,
     Feedback,
     Level,
     Notice,
     Phase,
-    acknowledge,
     alert_event,
-    evaluate,
-    level_of,
-    mute,
 )
 from .api import Detection, ObicoMlClient
-from .const import CONF_SENSITIVITY, DOMAIN, LOGGER, DetectionState
+from .const import LOGGER, DetectionState
 from .data import AnalyzedFrame, ObicoConfigEntry, PrinterSnapshot
 from .detection_loop import DetectionLoop
 from .frames import FrameStore
 from .history import EventKind, Fact, History
 from .issues import async_pause_issue_resolved
 from .persistence import PrinterStore, StoredPrinter
-from .prediction import INIT_SAFE_FRAME_NUM, PredictionState, normalized_p, update
 from .print_tracking import PrintTracker
 from .round_trip import Analysis, async_analyze, async_capture, frame_base_url
-from .settings import printer_settings
+from .settings import async_keep_sensitivity, printer_settings
+from .verdict import Verdict
 
 type AlertListener = Callable[[AlertEvent, float], None]
 """Hears each alert event with the failure risk, in percent, that raised it."""
@@ -78,8 +72,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.settings = printer_settings(subentry)
         self.client = client
         self.frames = frames
-        self.prediction = PredictionState()
-        self.alerts = AlertState()
+        self.verdict = Verdict()
         self.enabled = True
         self.last_analysis: datetime | None = None
         self.detections: tuple[Detection, ...] = ()
@@ -141,7 +134,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         return (
             self.enabled
             and self.tracker.phase is Phase.PRINTING
-            and not self.alerts.muted
+            and not self.verdict.alerts.muted
         )
 
     async def _async_frame(self) -> None:
@@ -163,18 +156,20 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         return await async_analyze(self.hass, self.client, self.frames, base_url, frame)
 
     async def _async_apply(self, analysis: Analysis) -> None:
-        update(self.prediction, analysis.detections)
         self.last_analysis = dt_util.utcnow()
         self.detections = tuple(analysis.detections)
-        level = self.level()
+        decision = self.verdict.judge(
+            self.detections,
+            self.settings.sensitivity,
+            self.settings.action,
+            self.last_analysis.timestamp(),
+        )
         self.last_frame = AnalyzedFrame(
             frame=analysis.frame,
             detections=self.detections,
-            level=level,
+            level=self.level(),
             analyzed_at=self.last_analysis,
         )
-        now = self.last_analysis.timestamp()
-        decision = evaluate(self.alerts, level, self.settings.action, now)
         if decision == Decision():
             self.store.save_soon()
             return
@@ -201,18 +196,17 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
 
     def level(self) -> Level:
         """Obico's verdict on the current print."""
-        return level_of(self.prediction, self.settings.sensitivity)
+        return self.verdict.level(self.settings.sensitivity)
 
     def risk(self) -> float:
         """The failure risk gauge, in percent."""
-        return round(normalized_p(self.prediction, self.settings.sensitivity) * 100, 2)
+        return self.verdict.risk(self.settings.sensitivity)
 
     # The print, and commands from services and entities
 
     @callback
     def _start_new_print(self) -> None:
-        self.prediction.reset_for_new_print()
-        self.alerts.reset_for_new_print()
+        self.verdict.start_new_print()
         # Nothing decided for the old print may act on the new one.
         self.actions.cancel_pending_work()
         async_pause_issue_resolved(self.hass, self.subentry_id)
@@ -235,7 +229,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
 
     async def async_acknowledge(self, feedback: Feedback) -> None:
         """Record the user's answer to the last alert."""
-        acknowledge(self.alerts, feedback, dt_util.utcnow().timestamp())
+        self.verdict.acknowledge(feedback, dt_util.utcnow().timestamp())
         self.record(EventKind.ACKNOWLEDGED, feedback=feedback.value)
         async_pause_issue_resolved(self.hass, self.subentry_id)
         if feedback is Feedback.NOT_A_FAILURE:
@@ -244,7 +238,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
 
     async def async_mute(self) -> None:
         """Stop watching until the next print."""
-        mute(self.alerts)
+        self.verdict.mute()
         self.record(EventKind.MUTED)
         await self._async_command_done()
 
@@ -254,22 +248,15 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         await self._async_command_done()
 
     async def async_set_sensitivity(self, sensitivity: float) -> None:
-        """Judge the print with another sensitivity, from the next frame on.
-
-        The printer's subentry stays the one place the sensitivity is kept, so
-        that it outlives a restart and the reconfigure form shows it; the entry's
-        update listener sees that the running printer already has it and does
-        not reload (which would restart detection).
-        """
+        """Judge the print with another sensitivity, from the next frame on."""
         sensitivity = round(sensitivity, 2)
         # Only the coordinator reads the sensitivity: the tracker, the loop and
-        # the actions keep the settings they were given.
+        # the actions keep the settings they were given. Set before the
+        # subentry is written, so that the entry's update listener sees the
+        # running printer already has it, and does not reload.
         self.settings = replace(self.settings, sensitivity=sensitivity)
-        subentry = self.config_entry.subentries[self.subentry_id]
-        self.hass.config_entries.async_update_subentry(
-            self.config_entry,
-            subentry,
-            data={**subentry.data, CONF_SENSITIVITY: sensitivity},
+        async_keep_sensitivity(
+            self.hass, self.config_entry, self.subentry_id, sensitivity
         )
         self._publish()
 
@@ -293,7 +280,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.record(
             EventKind.WARNING if notice is Notice.WARNING else EventKind.FAILURE,
             risk=self.risk(),
-            frame=self.prediction.current_frame_num,
+            frame=self.verdict.prediction.current_frame_num,
             notice=None if notice is None else notice.value,
         )
 
@@ -307,53 +294,32 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         return PrinterSnapshot(
             detection_state=self.detection_state(),
             enabled=self.enabled,
-            failure=self.alerts.failure,
+            failure=self.verdict.alerts.failure,
             risk=self.risk(),
             sensitivity=self.settings.sensitivity,
-            current_p=self.prediction.current_p,
-            ewm_mean=self.prediction.ewm_mean,
-            frames_analyzed=self.prediction.current_frame_num,
+            current_p=self.verdict.prediction.current_p,
+            ewm_mean=self.verdict.prediction.ewm_mean,
+            frames_analyzed=self.verdict.prediction.current_frame_num,
             last_analysis=self.last_analysis,
             detections=self.detections,
             last_frame=self.last_frame,
         )
 
-    def device_id(self) -> str | None:
-        """The device registry id of this printer."""
-        # Looked up among the entry's own devices: identifiers are unique per
-        # config entry only, and Home Assistant 2026.10 deprecates the global
-        # async_get_device for that reason.
-        identifier = (DOMAIN, self.subentry_id)
-        devices = dr.async_entries_for_config_entry(
-            dr.async_get(self.hass), self.config_entry.entry_id
-        )
-        return next(
-            (device.id for device in devices if identifier in device.identifiers),
-            None,
-        )
-
     def detection_state(self) -> DetectionState:
         """What the detector is doing right now."""
-        if not self.enabled:
-            return DetectionState.DISABLED
-        if self.tracker.phase is Phase.PAUSED:
-            return DetectionState.PAUSED
-        if self.tracker.phase is not Phase.PRINTING:
-            return DetectionState.IDLE
-        if self.alerts.muted:
-            return DetectionState.MUTED
-        if self.loop.fault is not None:
-            return self.loop.fault
-        if self.prediction.current_frame_num < INIT_SAFE_FRAME_NUM:
-            return DetectionState.WARMING_UP
-        return DetectionState(self.level().value)
+        return self.verdict.detection_state(
+            self.settings.sensitivity,
+            enabled=self.enabled,
+            phase=self.tracker.phase,
+            fault=self.loop.fault,
+        )
 
     # What outlives a restart
 
     def _stored(self) -> StoredPrinter:
         return StoredPrinter(
-            prediction=self.prediction,
-            alerts=self.alerts,
+            prediction=self.verdict.prediction,
+            alerts=self.verdict.alerts,
             phase=self.tracker.phase,
             job=self.tracker.job,
             enabled=self.enabled,
@@ -362,8 +328,7 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         )
 
     def _restore(self, stored: StoredPrinter) -> None:
-        self.prediction = stored.prediction
-        self.alerts = stored.alerts
+        self.verdict = Verdict(stored.prediction, stored.alerts)
         self.tracker.restore(stored.phase, stored.job)
         self.enabled = stored.enabled
         self.actions.pending = stored.pending

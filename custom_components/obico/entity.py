@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -12,6 +14,20 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN, unique_id
 from .coordinator import PrinterCoordinator
 from .data import ObicoConfigEntry
+
+
+def printer_device(
+    hass: HomeAssistant, entry_id: str, subentry_id: str
+) -> dr.DeviceEntry | None:
+    """The device of a printer subentry of entry ``entry_id``, once registered."""
+    # Looked up among the entry's own devices: identifiers are unique per
+    # config entry only, and Home Assistant 2026.10 deprecates the
+    # registry-wide async_get_device for that reason.
+    identifier = (DOMAIN, subentry_id)
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry_id)
+    return next(
+        (device for device in devices if identifier in device.identifiers), None
+    )
 
 
 def add_printer_entities(

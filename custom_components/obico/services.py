@@ -23,6 +23,7 @@ from .api import Detection, ObicoError
 from .const import DOMAIN
 from .coordinator import PrinterCoordinator
 from .data import ObicoConfigEntry
+from .entity import printer_device
 from .frames import redact_frame_urls
 from .prediction import sum_p
 from .round_trip import CaptureError
@@ -75,13 +76,20 @@ def _targeted_printers(call: ServiceCall) -> list[PrinterCoordinator]:
         printer
         for entry in entries
         for printer in entry.runtime_data.printers.values()
-        if printer.device_id() in device_ids
+        if _device_id(printer) in device_ids
     ]
     if not printers:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="no_printer_targeted"
         )
     return printers
+
+
+def _device_id(printer: PrinterCoordinator) -> str | None:
+    device = printer_device(
+        printer.hass, printer.config_entry.entry_id, printer.subentry_id
+    )
+    return None if device is None else device.id
 
 
 async def _async_pause_print(call: ServiceCall) -> None:
@@ -115,7 +123,7 @@ async def _async_analyze_now(call: ServiceCall) -> ServiceResponse:
     results: dict[str, Any] = {}
     for printer in _targeted_printers(call):
         detections = await _async_analyze(printer)
-        results[printer.device_id() or printer.subentry_id] = {
+        results[_device_id(printer) or printer.subentry_id] = {
             "printer": printer.settings.name,
             "p": round(sum_p(detections), 4),
             "detections": [_detection_dict(detection) for detection in detections],

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
 
 from .alerts import Action
 from .const import (
@@ -62,3 +63,18 @@ def migrate_printer_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
     if int(data.get(CONF_INTERVAL, DEFAULT_INTERVAL)) >= MIN_INTERVAL:
         return None
     return {**data, CONF_INTERVAL: MIN_INTERVAL}
+
+
+@callback
+def async_keep_sensitivity(
+    hass: HomeAssistant, entry: ConfigEntry, subentry_id: str, sensitivity: float
+) -> None:
+    """Write a printer's new sensitivity into its subentry.
+
+    The subentry is the one place it is kept, so that it outlives a restart
+    and the reconfigure form shows it.
+    """
+    subentry = entry.subentries[subentry_id]
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, CONF_SENSITIVITY: sensitivity}
+    )
