@@ -17,6 +17,7 @@ from tests.conftest import (
     PRINTER_ID,
     SPAGHETTI,
     next_poll,
+    notifications,
     reach_pause_level,
     watch_image_entity,
 )
@@ -70,11 +71,13 @@ async def test_not_a_failure_button(
     """The button acknowledges the alert as not a failure."""
     await reach_pause_level(hass, freezer, ml_server, 5)
     assert hass.states.get(FAILURE).state == STATE_ON
+    assert notifications(hass)
 
     await hass.services.async_call(
         "button", "press", {"entity_id": "button.x1c_not_a_failure"}, blocking=True
     )
     assert hass.states.get(FAILURE).state == STATE_OFF
+    assert notifications(hass) == {}, "the notification is answered"
     assert printing_entry.runtime_data.printers[PRINTER_ID].verdict.alerts.feedback == (
         "not_a_failure"
     )

@@ -245,11 +245,14 @@ async def test_not_a_failure_from_the_phone_acknowledges(
     await reach_pause_level(hass, freezer, ml_server)
     assert state_of(hass, FAILURE) == STATE_ON
 
+    assert notifications(hass)
+
     answer(hass, NOT_A_FAILURE)
     await hass.async_block_till_done()
     assert state_of(hass, FAILURE) == STATE_OFF
     printer = printing_entry.runtime_data.printers[PRINTER_ID]
     assert printer.verdict.alerts.feedback == "not_a_failure"
+    assert notifications(hass) == {}, "the question is answered"
 
 
 @pytest.mark.parametrize("printer_overrides", [PHONE | {CONF_ACTION: "notify"}])
@@ -262,9 +265,11 @@ async def test_mute_from_the_phone_mutes_the_print(
 ) -> None:
     """The button does what the printer's Mute this print button does."""
     await warn(hass, freezer, ml_server)
+    assert notifications(hass)
     answer(hass, MUTE)
     await hass.async_block_till_done()
     assert state_of(hass, DETECTION_STATE) == "muted"
+    assert notifications(hass) == {}, "the question is answered"
     requests = len(ml_server.requests)
     await next_poll(hass, freezer)
     assert len(ml_server.requests) == requests, "a muted print is not watched"
@@ -300,6 +305,7 @@ async def test_other_actions_are_ignored(
     assert (
         printing_entry.runtime_data.printers[PRINTER_ID].verdict.alerts.feedback is None
     )
+    assert notifications(hass), "the question stands"
     assert "Error" not in caplog.text
 
 

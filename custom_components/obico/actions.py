@@ -195,7 +195,7 @@ class PrinterActions:
             self.hass,
             notification.message,
             notification.title,
-            notification_id=f"{DOMAIN}_{self.subentry_id}",
+            notification_id=self._notification_id,
         )
         if target := self.settings.notify_target:
             service = target.removeprefix("notify.")
@@ -208,6 +208,16 @@ class PrinterActions:
                 LOGGER.warning(
                     "%s: notify.%s failed: %s", self.settings.name, service, error
                 )
+
+    @callback
+    def withdraw_notification(self) -> None:
+        """Take down the printer's notification: the user has answered it."""
+        persistent_notification.async_dismiss(self.hass, self._notification_id)
+
+    @property
+    def _notification_id(self) -> str:
+        """One per printer, so that the next notification replaces the last."""
+        return f"{DOMAIN}_{self.subentry_id}"
 
     # Pause
 

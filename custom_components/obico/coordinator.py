@@ -234,12 +234,16 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         async_pause_issue_resolved(self.hass, self.subentry_id)
         if feedback is Feedback.NOT_A_FAILURE:
             self.actions.cancel_pending_work()
+        # However it came (the device, a service, a phone), it answers the
+        # notification.
+        self.actions.withdraw_notification()
         await self._async_command_done()
 
     async def async_mute(self) -> None:
         """Stop watching until the next print."""
         self.verdict.mute()
         self.record(EventKind.MUTED)
+        self.actions.withdraw_notification()
         await self._async_command_done()
 
     async def async_set_enabled(self, enabled: bool) -> None:
