@@ -79,11 +79,16 @@ logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 # What the ML server answers for a print gone wrong, and for a clean one.
 SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
 CLEAN: list[list[Any]] = [["failure", 0.1, [10.0, 10.0, 5.0, 5.0]]]
+# One strong detection: Obico's math warns on the seeded print from its 5th
+# such frame on, and never reaches the pause level.
+WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
+FRAMES_TO_WARNING = 5
 
 TOKEN = "s3cret-ml-token"
 INTERVAL = 10
 PRINTER_ID = "01JPRINTERX1C0000000000000"
 ALERT = "event.x1c_alert"
+DETECTION_STATE = "sensor.x1c_detection_state"
 
 
 @pytest.fixture(autouse=True)
@@ -369,6 +374,22 @@ async def reach_pause_level(
     ml_server.script(*([SPAGHETTI] * answers))
     await next_poll(hass, freezer)
     await next_poll(hass, freezer)
+
+
+async def reach_warning(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ml_server: FakeObicoMlServer,
+    answers: int = FRAMES_TO_WARNING,
+) -> None:
+    """Play the seeded print up to its first warning, at its 5th frame.
+
+    The ML server has ``answers`` WARNING_ONLY answers queued in all.
+    """
+    ml_server.script(*([WARNING_ONLY] * answers))
+    for _ in range(FRAMES_TO_WARNING):
+        await next_poll(hass, freezer)
+    assert state_of(hass, DETECTION_STATE) == "warning"
 
 
 def capture_alerts(hass: HomeAssistant) -> list[dict[str, Any]]:

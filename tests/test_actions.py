@@ -39,6 +39,7 @@ from tests.conftest import (
     INTERVAL,
     PRINTER_ID,
     SPAGHETTI,
+    WARNING_ONLY,
     capture_alerts,
     next_poll,
     notifications,
@@ -51,7 +52,6 @@ from tests.obico_ml_server import FakeObicoMlServer
 
 FAILURE = "binary_sensor.x1c_failure"
 DETECTION_STATE = "sensor.x1c_detection_state"
-WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
 
 
 def replay(seed: PredictionState, script: list[list[list[Any]]]) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
@@ -11,12 +9,18 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.obico.const import CONF_ACTION
-from tests.conftest import ALERT, SPAGHETTI, capture_alerts, next_poll, state_of
+from tests.conftest import (
+    ALERT,
+    SPAGHETTI,
+    WARNING_ONLY,
+    capture_alerts,
+    next_poll,
+    state_of,
+)
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
 RISK = "sensor.x1c_failure_risk"
-WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
 
 
 async def test_the_alert_entity_has_two_event_types_and_no_event_yet(

@@ -22,6 +22,7 @@ from custom_components.obico.persistence import storage_key
 from tests.conftest import (
     PRINTER_ID,
     SPAGHETTI,
+    WARNING_ONLY,
     next_poll,
     reach_pause_level,
     seed_print,
@@ -31,7 +32,6 @@ from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
 FAILURE = "binary_sensor.x1c_failure"
-WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
 
 
 def events(entry: MockConfigEntry) -> list[dict[str, Any]]:

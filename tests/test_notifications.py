@@ -26,21 +26,19 @@ from custom_components.obico.const import (
     unique_id,
 )
 from tests.conftest import (
+    DETECTION_STATE,
     PRINTER_ID,
     next_poll,
     notifications,
     reach_pause_level,
+    reach_warning,
     state_of,
 )
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 
 FAILURE = "binary_sensor.x1c_failure"
-DETECTION_STATE = "sensor.x1c_detection_state"
 LAST_FRAME = "image.x1c_last_analyzed_frame"
-WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
-# Obico's math on the seeded print: WARNING_ONLY warns from its 5th frame on.
-FRAMES_TO_WARNING = 5
 WARNING_RISK = "37 %"
 PAUSE_RISK = "69 %"
 
@@ -82,16 +80,6 @@ def last_frame(hass: HomeAssistant, printing_entry: MockConfigEntry) -> str:
     return entity_id
 
 
-async def warn(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ml_server: FakeObicoMlServer
-) -> None:
-    """Play the seeded print up to its first warning; more frames stay queued."""
-    ml_server.script(*([WARNING_ONLY] * 30))
-    for _ in range(FRAMES_TO_WARNING):
-        await next_poll(hass, freezer)
-    assert state_of(hass, DETECTION_STATE) == "warning"
-
-
 def answer(hass: HomeAssistant, action: Any) -> None:
     """Tap a notification button, as the companion app reports it."""
     hass.bus.async_fire(
@@ -110,7 +98,7 @@ async def test_a_warning_names_the_printer_the_risk_and_how_to_answer(
 ) -> None:
     """The phone gets the frame and two buttons; the persistent notification, the way."""
     assert last_frame == LAST_FRAME
-    await warn(hass, freezer, ml_server)
+    await reach_warning(hass, freezer, ml_server, 30)
 
     [notification] = notifications(hass).values()
     assert notification["notification_id"] == TAG
@@ -139,7 +127,7 @@ async def test_without_a_frame_entity_the_phone_gets_no_image(
 ) -> None:
     """The image entity removed from the registry: no picture, the buttons still."""
     er.async_get(hass).async_remove(last_frame)
-    await warn(hass, freezer, ml_server)
+    await reach_warning(hass, freezer, ml_server, 30)
     [call] = phone
     assert call.data["data"] == {"tag": TAG, "actions": BUTTONS}
 
@@ -157,7 +145,7 @@ async def test_a_disabled_frame_entity_is_not_sent(
     er.async_get(hass).async_update_entity(
         last_frame, disabled_by=er.RegistryEntryDisabler.USER
     )
-    await warn(hass, freezer, ml_server)
+    await reach_warning(hass, freezer, ml_server, 30)
     [call] = phone
     assert "image" not in call.data["data"]
 
@@ -264,7 +252,7 @@ async def test_mute_from_the_phone_mutes_the_print(
     printing_entry: MockConfigEntry,
 ) -> None:
     """The button does what the printer's Mute this print button does."""
-    await warn(hass, freezer, ml_server)
+    await reach_warning(hass, freezer, ml_server, 30)
     assert notifications(hass)
     answer(hass, MUTE)
     await hass.async_block_till_done()
@@ -334,7 +322,7 @@ async def test_a_warning_notifies_the_phone_at_most_as_obico_allows(
     printing_entry: MockConfigEntry,
 ) -> None:
     """Unanswered, one warning per print; answered, the next after 90 s at the least."""
-    await warn(hass, freezer, ml_server)
+    await reach_warning(hass, freezer, ml_server, 30)
     for _ in range(10):
         await next_poll(hass, freezer)
     assert state_of(hass, DETECTION_STATE) == "warning"
@@ -366,7 +354,7 @@ async def test_a_language_without_translations_falls_back_to_english(
 ) -> None:
     """The integration speaks English only, whatever Home Assistant's language."""
     await hass.config.async_update(language="de")
-    await warn(hass, freezer, ml_server)
+    await reach_warning(hass, freezer, ml_server, 30)
     [call] = phone
     assert call.data["title"] == "Possible failure on X1C"
     assert call.data["data"]["actions"] == BUTTONS

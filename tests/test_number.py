@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.obico.const import CONF_ACTION, CONF_SENSITIVITY
-from tests.conftest import PRINTER_ID, capture_alerts, next_poll, state_of
+from tests.conftest import PRINTER_ID, WARNING_ONLY, capture_alerts, next_poll, state_of
 from tests.fakes import FakePrinter
 from tests.obico_ml_server import FakeObicoMlServer
 from tests.test_config_flow import start_printer_reconfigure, suggested_values
@@ -23,7 +23,6 @@ from tests.test_config_flow import start_printer_reconfigure, suggested_values
 SENSITIVITY = "number.x1c_sensitivity"
 RISK = "sensor.x1c_failure_risk"
 DETECTION_STATE = "sensor.x1c_detection_state"
-WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
 
 
 async def set_sensitivity(hass: HomeAssistant, value: float) -> None:

@@ -25,6 +25,7 @@ from tests.conftest import (
     PRINTER_ID,
     next_poll,
     reach_pause_level,
+    reach_warning,
     start_print,
     state_of,
 )
@@ -37,7 +38,6 @@ PHONE_NOTIFICATION = "Print alert, on my phone"
 LIGHTS_OFF_AFTER_A_PAUSE = "Print paused, lights off"
 NO_DETECTION_DURING_THE_FIRST_LAYER = "First layer, detection off"
 
-WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
 LAYER = "sensor.x1c_current_layer"
 
 
@@ -76,9 +76,7 @@ async def test_the_phone_notification_with_the_frame_and_buttons(
     """A warning reaches the phone with a frame it can fetch; its buttons work."""
     phone: list[ServiceCall] = async_mock_service(hass, "notify", "mobile_app_my_phone")
     await add_automation(hass, PHONE_NOTIFICATION)
-    ml_server.script(*([WARNING_ONLY] * 10))
-    for _ in range(5):
-        await next_poll(hass, freezer)
+    await reach_warning(hass, freezer, ml_server, 10)
 
     [call] = phone
     assert call.data == {
@@ -129,9 +127,7 @@ async def test_the_lights_go_off_after_a_pause(
     """Once the printer has paused; never for a failure only told."""
     turn_off: list[ServiceCall] = async_mock_service(hass, "light", "turn_off")
     await add_automation(hass, LIGHTS_OFF_AFTER_A_PAUSE)
-    ml_server.script(*([WARNING_ONLY] * 5))
-    for _ in range(5):
-        await next_poll(hass, freezer)
+    await reach_warning(hass, freezer, ml_server)
     assert turn_off == [], "a warning leaves the lights on"
 
     await reach_pause_level(hass, freezer, ml_server)
