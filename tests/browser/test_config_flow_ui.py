@@ -186,7 +186,9 @@ async def server_error(frontend: Frontend, url: str, step: str) -> list[str]:
         problems.append(f"{step}.png: a placeholder or key shown: {text!r}")
     for element in (error, submit):
         try:
-            await expect(element).to_be_in_viewport(timeout=2_000)
+            # Both are on screen at once when all is well; the wait only
+            # lets a slow machine finish laying the dialog out.
+            await expect(element).to_be_in_viewport(timeout=10_000)
         except AssertionError:
             problems.append(f"{step}.png: the error and Submit are not both in view")
     return problems
