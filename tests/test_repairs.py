@@ -63,7 +63,9 @@ async def render(hass: HomeAssistant, found: ir.IssueEntry) -> tuple[str, str]:
     """The title and text the user sees, as the frontend fills them in."""
     strings = await async_get_translations(hass, "en", "issues", [DOMAIN])
     prefix = f"component.{DOMAIN}.issues.{found.translation_key}"
-    title, text = strings[f"{prefix}.title"], strings[f"{prefix}.description"]
+    # A fixable issue's text is the first step of its fix flow.
+    text_key = "fix_flow.step.ha_url.description" if found.is_fixable else "description"
+    title, text = strings[f"{prefix}.title"], strings[f"{prefix}.{text_key}"]
     placeholders = found.translation_placeholders or {}
     # Every placeholder of the text is given, and every one given is used.
     assert set(re.findall(r"{(\w+)}", title + text)) == set(placeholders)
@@ -220,7 +222,7 @@ async def test_three_frames_the_ml_server_could_not_get_are_reported(
     found = issue(hass, FRAME_UNREACHABLE, loaded_entry.entry_id)
     assert found is not None
     assert found.severity is ir.IssueSeverity.ERROR
-    assert not found.is_fixable
+    assert found.is_fixable, "its fix flow sets a URL (test_repair_flow.py)"
     assert found.learn_more_url == TROUBLESHOOTING_URL
     assert found.translation_placeholders == {
         "ml_url": ml_server.url,
@@ -447,6 +449,10 @@ async def test_removing_a_printer_clears_its_issue(
 async def test_every_issue_is_translated(hass: HomeAssistant) -> None:
     """Each issue this integration raises has a title and a text."""
     strings = await async_get_translations(hass, "en", "issues", [DOMAIN])
-    for key in (ML_SERVER_UNAVAILABLE, FRAME_UNREACHABLE, PAUSE_NOT_CONFIRMED):
+    for key in (ML_SERVER_UNAVAILABLE, PAUSE_NOT_CONFIRMED):
         assert strings[f"component.{DOMAIN}.issues.{key}.title"]
         assert strings[f"component.{DOMAIN}.issues.{key}.description"]
+    fixable = f"component.{DOMAIN}.issues.{FRAME_UNREACHABLE}"
+    assert strings[f"{fixable}.title"]
+    assert strings[f"{fixable}.fix_flow.step.ha_url.description"]
+    assert f"{fixable}.description" not in strings, "a fix flow has the text"

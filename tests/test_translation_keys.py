@@ -224,12 +224,25 @@ def test_every_exception_and_notification_has_a_message() -> None:
     assert all(entry["message"] for entry in STRINGS["exceptions"].values())
 
 
-def test_every_repair_issue_has_a_title_and_a_description() -> None:
-    """The issues the code raises, no more, each with both texts."""
+def test_every_repair_issue_has_a_title_and_a_text() -> None:
+    """The issues the code raises, no more; each says what to do.
+
+    Either in its description or, for a fixable one, in the steps of its fix
+    flow, which Home Assistant shows instead (never both).
+    """
     assert set(STRINGS["issues"]) == _keys("issues")
     for issue in STRINGS["issues"].values():
         assert issue["title"]
-        assert issue["description"]
+        assert ("description" in issue) != ("fix_flow" in issue)
+        for step in issue.get("fix_flow", {}).get("step", {}).values():
+            assert step["title"]
+            assert step["description"]
+
+
+def test_the_repair_flow_words_every_error_of_the_server_check() -> None:
+    """It checks the server as the server form does: all its errors but the ML URL's."""
+    fix_flow = STRINGS["issues"]["frame_unreachable"]["fix_flow"]
+    assert set(fix_flow["error"]) == set(STRINGS["config"]["error"]) - {"invalid_url"}
 
 
 def test_every_translated_selector_is_used() -> None:

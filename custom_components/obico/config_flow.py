@@ -87,7 +87,7 @@ from .presets import PRINTER_PRESETS, Preset, find_entities
 from .round_trip import async_analyze, frame_base_url
 from .validation import vol
 
-_URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _INTEGER_FIELDS = (CONF_INTERVAL, CONF_POWER_OFF_DELAY)
 
 
@@ -104,9 +104,9 @@ class ServerCheckError(Exception):
 _TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _SERVER_SCHEMA = vol.Schema(
     {
-        vol.Required(CONF_ML_URL): _URL_SELECTOR,
+        vol.Required(CONF_ML_URL): URL_SELECTOR,
         vol.Optional(CONF_TOKEN): _TOKEN_SELECTOR,
-        vol.Optional(CONF_HA_URL): _URL_SELECTOR,
+        vol.Optional(CONF_HA_URL): URL_SELECTOR,
         vol.Required(
             CONF_MAX_CONCURRENT, default=DEFAULT_MAX_CONCURRENT
         ): NumberSelector(
@@ -134,17 +134,35 @@ def _normalized_server_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {CONF_ML_URL: normalize_url(user_input[CONF_ML_URL])}
     except ValueError as err:
         raise ServerCheckError("invalid_url") from err
-    if ha_url := user_input.get(CONF_HA_URL, "").strip():
-        try:
-            data[CONF_HA_URL] = normalize_url(ha_url)
-        except ValueError as err:
-            raise ServerCheckError("invalid_ha_url") from err
+    if ha_url := normalized_ha_url(user_input.get(CONF_HA_URL, "")):
+        data[CONF_HA_URL] = ha_url
     if token := user_input.get(CONF_TOKEN, "").strip():
         data[CONF_TOKEN] = token
     data[CONF_MAX_CONCURRENT] = int(
         user_input.get(CONF_MAX_CONCURRENT, DEFAULT_MAX_CONCURRENT)
     )
     return data
+
+
+def normalized_ha_url(value: str) -> str | None:
+    """The URL the ML server is to reach Home Assistant at; None for its own URL."""
+    if not (value := value.strip()):
+        return None
+    try:
+        return normalize_url(value)
+    except ValueError as err:
+        raise ServerCheckError("invalid_ha_url") from err
+
+
+async def async_check(hass: HomeAssistant, data: Mapping[str, Any]) -> None:
+    """Check a server's data as its forms do; anything unforeseen is "unknown"."""
+    try:
+        await async_check_server(hass, data)
+    except ServerCheckError:
+        raise
+    except Exception as err:
+        LOGGER.exception("Unexpected error while checking the Obico ML server")
+        raise ServerCheckError("unknown") from err
 
 
 async def async_check_server(hass: HomeAssistant, data: Mapping[str, Any]) -> None:
@@ -230,7 +248,7 @@ class ObicoConfigFlow(ConfigFlow, domain=DOMAIN):
                     data[CONF_ML_URL], raise_on_progress=False
                 )
                 self._abort_if_unique_id_configured()
-                await self._async_check(data)
+                await async_check(self.hass, data)
             except ServerCheckError as err:
                 errors["base"] = err.error
                 placeholders = err.placeholders
@@ -252,7 +270,7 @@ class ObicoConfigFlow(ConfigFlow, domain=DOMAIN):
                 data = _normalized_server_input(user_input)
                 data.setdefault(CONF_TOKEN, entry.data.get(CONF_TOKEN))
                 self._abort_if_url_taken(data[CONF_ML_URL], entry)
-                await self._async_check(data)
+                await async_check(self.hass, data)
             except ServerCheckError as err:
                 errors["base"] = err.error
                 placeholders = err.placeholders
@@ -289,7 +307,7 @@ class ObicoConfigFlow(ConfigFlow, domain=DOMAIN):
             if token := user_input.get(CONF_TOKEN, "").strip():
                 data[CONF_TOKEN] = token
             try:
-                await self._async_check(data)
+                await async_check(self.hass, data)
             except ServerCheckError as err:
                 errors["base"] = err.error
                 placeholders |= err.placeholders
@@ -301,15 +319,6 @@ class ObicoConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders=placeholders,
         )
-
-    async def _async_check(self, data: Mapping[str, Any]) -> None:
-        try:
-            await async_check_server(self.hass, data)
-        except ServerCheckError:
-            raise
-        except Exception as err:
-            LOGGER.exception("Unexpected error while checking the Obico ML server")
-            raise ServerCheckError("unknown") from err
 
     def _abort_if_url_taken(self, ml_url: str, entry: ConfigEntry) -> None:
         for other in self._async_current_entries(include_ignore=False):

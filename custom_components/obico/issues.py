@@ -11,8 +11,9 @@
 
 None is persistent: a restart starts afresh, and so does a reload, which may
 well be the fix (a new URL, a new pause entity). Removing a server removes
-its issues. Issues are created here and not in ``repairs.py``: Home Assistant
-takes that module for the repair flows of fixable issues, and none of these is.
+its issues. ``frame_unreachable`` can be fixed in place: its flow, in
+``repairs.py`` where Home Assistant looks for it, sets a URL the ML server
+reaches. The others are fixed on the ML server or the printer.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from .frames import redact_frame_urls
 ML_SERVER_UNAVAILABLE: Final = "ml_server_unavailable"
 FRAME_UNREACHABLE: Final = "frame_unreachable"
 PAUSE_NOT_CONFIRMED: Final = "pause_not_confirmed"
+
+ISSUE_ENTRY_ID: Final = "entry_id"
+"""The key, in a fixable issue's data, of the server entry it is about."""
 
 ML_UNAVAILABLE_AFTER: Final = 600
 """Seconds of printing without an analysis before the ML server is reported."""
@@ -108,7 +112,8 @@ class MlServerWatch:
             self._hass,
             DOMAIN,
             issue_id(FRAME_UNREACHABLE, self._entry.entry_id),
-            is_fixable=False,
+            data={ISSUE_ENTRY_ID: self._entry.entry_id},
+            is_fixable=True,
             learn_more_url=TROUBLESHOOTING_URL,
             severity=ir.IssueSeverity.ERROR,
             translation_key=FRAME_UNREACHABLE,
