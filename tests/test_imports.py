@@ -17,7 +17,17 @@ MODULES = sorted(path.stem for path in PACKAGE.glob("*.py"))
 # DESIGN §8: the decision math, the alert rules, the readers of outside
 # numbers, the printer presets and the annotated frame's drawing are tested
 # without Home Assistant, so they must not import it.
-PURE = ("prediction", "alerts", "parsing", "presets", "pictures", "annotate")
+PURE = (
+    "prediction",
+    "alerts",
+    "verdict",
+    "history",
+    "const",
+    "parsing",
+    "presets",
+    "pictures",
+    "annotate",
+)
 
 
 def _is_type_checking_block(node: ast.stmt) -> bool:
