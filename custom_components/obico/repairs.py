@@ -8,17 +8,25 @@ repairs are fixed on the ML server or the printer, and offer no flow.
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult
 from homeassistant.helpers import issue_registry as ir
-import voluptuous as vol
 
 from .config_flow import URL_SELECTOR, ServerCheckError, async_check, normalized_ha_url
 from .const import CONF_HA_URL, DOMAIN
 from .issues import ISSUE_ENTRY_ID
+from .validation import vol
+
+# What a fix flow's steps return: a plain flow result up to the releases of
+# the oldest leg, a typed one of its own on those of the newest (Python 3.14).
+# As in validation.py, only the type checker sees the condition.
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    from homeassistant.components.repairs import RepairsFlowResult as FixFlowResult
+else:
+    from homeassistant.data_entry_flow import FlowResult as FixFlowResult
 
 _HA_URL_SCHEMA = vol.Schema({vol.Optional(CONF_HA_URL): URL_SELECTOR})
 
@@ -41,13 +49,13 @@ class HaUrlFixFlow(RepairsFlow):
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
-    ) -> FlowResult:
+    ) -> FixFlowResult:
         """Start with the URL form."""
         return await self.async_step_ha_url()
 
     async def async_step_ha_url(
         self, user_input: dict[str, Any] | None = None
-    ) -> FlowResult:
+    ) -> FixFlowResult:
         """Ask for the URL, and save it once a test frame went through."""
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
