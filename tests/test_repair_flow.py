@@ -173,12 +173,7 @@ async def test_a_token_refused_meanwhile_says_where_to_enter_it(
 
 
 async def test_nothing_to_fix_once_frames_get_through(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    repairs: RepairsApi,
-    lost_entry: MockConfigEntry,
-    ml_server: FakeObicoMlServer,
-    ha_url: str,
+    hass: HomeAssistant, repairs: RepairsApi, lost_entry: MockConfigEntry, ha_url: str
 ) -> None:
     """The issue went away while the form was open: the flow says so and ends."""
     flow = await repairs.start(the_issue(lost_entry))
