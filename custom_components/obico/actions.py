@@ -39,7 +39,7 @@ from .const import ACTION_TIMEOUT, DOMAIN, LOGGER, PAUSE_VERIFY_TIMEOUT
 from .data import ObicoConfigEntry, PrinterSettings
 from .history import EventKind, Recorder
 from .issues import async_pause_issue_resolved, async_report_pause_not_confirmed
-from .notifications import FollowUp, Message, async_compose
+from .notifications import FollowUp, Message, async_compose, notification_id
 from .parsing import finite_number
 
 # How each kind of pause entity is triggered.
@@ -195,7 +195,7 @@ class PrinterActions:
             self.hass,
             notification.message,
             notification.title,
-            notification_id=self._notification_id,
+            notification_id=notification_id(self.subentry_id),
         )
         if target := self.settings.notify_target:
             service = target.removeprefix("notify.")
@@ -212,12 +212,9 @@ class PrinterActions:
     @callback
     def withdraw_notification(self) -> None:
         """Take down the printer's notification: the user has answered it."""
-        persistent_notification.async_dismiss(self.hass, self._notification_id)
-
-    @property
-    def _notification_id(self) -> str:
-        """One per printer, so that the next notification replaces the last."""
-        return f"{DOMAIN}_{self.subentry_id}"
+        persistent_notification.async_dismiss(
+            self.hass, notification_id(self.subentry_id)
+        )
 
     # Pause
 

@@ -102,13 +102,13 @@ async def async_compose(
             title=title,
             message=body,
             notify_message=body,
-            notify_data={"tag": _tag(subentry_id)},
+            notify_data={"tag": notification_id(subentry_id)},
         )
     buttons = [
         {"action": action_id(button, subentry_id), "title": texts.button_name(button)}
         for button in ANSWERS
     ]
-    data: dict[str, Any] = {"tag": _tag(subentry_id), "actions": buttons}
+    data: dict[str, Any] = {"tag": notification_id(subentry_id), "actions": buttons}
     if (image := _frame_url(hass, subentry_id)) is not None:
         data["image"] = image
     return Notification(
@@ -146,8 +146,11 @@ class _Texts:
         )
 
 
-def _tag(subentry_id: str) -> str:
-    """One per printer, so that the next notification replaces the last."""
+def notification_id(subentry_id: str) -> str:
+    """One per printer, so that the next notification replaces the last.
+
+    The persistent notification's id, and the tag of the notify target's.
+    """
     return f"{DOMAIN}_{subentry_id}"
 
 
