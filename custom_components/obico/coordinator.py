@@ -74,7 +74,6 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         self.frames = frames
         self.verdict = Verdict()
         self.enabled = True
-        self.last_analysis: datetime | None = None
         self.detections: tuple[Detection, ...] = ()
         # Only frames of the detection loop: the image entity shows what the
         # decision was made on. In memory only; a new print keeps showing it
@@ -156,19 +155,19 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         return await async_analyze(self.hass, self.client, self.frames, base_url, frame)
 
     async def _async_apply(self, analysis: Analysis) -> None:
-        self.last_analysis = dt_util.utcnow()
+        analyzed_at = dt_util.utcnow()
         self.detections = tuple(analysis.detections)
         decision = self.verdict.judge(
             self.detections,
             self.settings.sensitivity,
             self.settings.action,
-            self.last_analysis.timestamp(),
+            analyzed_at.timestamp(),
         )
         self.last_frame = AnalyzedFrame(
             frame=analysis.frame,
             detections=self.detections,
             level=self.level(),
-            analyzed_at=self.last_analysis,
+            analyzed_at=analyzed_at,
         )
         if decision == Decision():
             self.store.save_soon()
@@ -193,6 +192,11 @@ class PrinterCoordinator(DataUpdateCoordinator[PrinterSnapshot]):
         """Call ``listener`` on each alert event; returns what stops it."""
         self._alert_listeners.append(listener)
         return lambda: self._alert_listeners.remove(listener)
+
+    @property
+    def last_analysis(self) -> datetime | None:
+        """When the detection loop last analyzed a frame; None before the first."""
+        return None if self.last_frame is None else self.last_frame.analyzed_at
 
     def level(self) -> Level:
         """Obico's verdict on the current print."""
