@@ -76,13 +76,13 @@ pytest_plugins = ["tests.deprecation_guard"]
 # a frozen clock, newer aiohttp releases cannot even format it.
 logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
-# What the ML server answers for a print gone wrong, and for a clean one.
-SPAGHETTI: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]] * 3
-CLEAN: list[list[Any]] = [["failure", 0.1, [10.0, 10.0, 5.0, 5.0]]]
 # One strong detection: Obico's math warns on the seeded print from its 5th
 # such frame on, and never reaches the pause level.
 WARNING_ONLY: list[list[Any]] = [["failure", 0.9, [100.0, 100.0, 80.0, 60.0]]]
 FRAMES_TO_WARNING = 5
+# What the ML server answers for a print gone wrong, and for a clean one.
+SPAGHETTI: list[list[Any]] = WARNING_ONLY * 3
+CLEAN: list[list[Any]] = [["failure", 0.1, [10.0, 10.0, 5.0, 5.0]]]
 
 TOKEN = "s3cret-ml-token"
 INTERVAL = 10

@@ -14,6 +14,9 @@ from tests.browser.conftest import OWNER, Frontend
 from tests.browser.frontend import expect_panel_loaded, log_in
 from tests.real_hass import STARTUP_TIMEOUT
 
+# The panels that onboarding and scripts/develop's configuration give at the least.
+GIVEN_PANELS = ("/history", "/logbook", "/config", "/profile")
+
 
 @pytest.mark.timeout(STARTUP_TIMEOUT + 600)
 async def test_every_panel_loads_after_onboarding(
@@ -26,16 +29,15 @@ async def test_every_panel_loads_after_onboarding(
     await log_in(page, stack.hass.url, OWNER)
     sidebar = page.locator("ha-sidebar")
     # The sidebar fills in as the panel list and the user arrive over the
-    # websocket: wait for what onboarding and scripts/develop's configuration
-    # give at the least before reading it.
-    for href in ("/history", "/logbook", "/config", "/profile"):
+    # websocket: wait for the given panels before reading it.
+    for href in GIVEN_PANELS:
         await expect(sidebar.locator(f'a[href="{href}"]')).to_be_attached()
     panels = [
         href
         for link in await sidebar.get_by_role("link").all()
         if (href := await link.get_attribute("href"))
     ]
-    assert {"/history", "/logbook", "/config", "/profile"} <= set(panels)
+    assert set(GIVEN_PANELS) <= set(panels)
 
     for href in panels:
         await sidebar.locator(f'a[href="{href}"]').click()
